@@ -1,0 +1,248 @@
+/*
+ * ptio/loop.h - tasks, op state, the loop and the backend interface.
+ *
+ * The pieces, smallest first:
+ *
+ *   struct ptio_op     the caller-owned state of one awaited operation: the
+ *                      task it runs in, its continuation and its progress.
+ *   struct ptio_task   what the loop schedules: a top-level machine plus
+ *                      intrusive links.  Users embed it in their own struct
+ *                      and get back with PTIO_CONTAINER_OF.
+ *   struct ptio_loop   runs ready tasks round-robin, fires timers, and asks
+ *                      its backend to wait for readiness.
+ *   struct ptio_backend  the one small vtable a backend implements (poll,
+ *                      select, epoll, io_uring, a board's idle hook, a test
+ *                      fake).
+ *
+ * Nothing here allocates.  A task holds a registration (a waiter slot on
+ * one source, or an armed timer) only while it sleeps: every wake clears
+ * both before the task runs.  So when a task's machine finishes, the loop
+ * holds nothing that points at it and its memory may be freed at once,
+ * even by the machine itself just before it returns its final value.
+ *
+ * Deadlines belong to the task, like a socket deadline: after
+ * ptio_task_set_deadline every wait of that task (on readiness or a sleep)
+ * ends with PTIO_ETIMEDOUT once the deadline has passed, leaving no
+ * registration behind, until ptio_task_clear_deadline.  One deadline thus
+ * covers a whole exchange made of many awaits.
+ */
+#ifndef PTIO_LOOP_H
+#define PTIO_LOOP_H
+
+#include "base.h"
+#include "pt.h"
+#include "io.h"
+#include "time.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ptio_loop;
+struct ptio_task;
+
+/* ---- Tasks ------------------------------------------------------------ */
+
+/* A task's top-level machine.  It returns PTIO_PENDING while suspended and
+ * its final value when finished; the loop ignores that value (keep it in
+ * your own struct if you need it). */
+typedef ptio_ssize (*ptio_task_fn)(struct ptio_task *task);
+
+/* Task flags (internal; read them with the functions below). */
+#define PTIO_TASK_ALIVE    0x01u
+#define PTIO_TASK_QUEUED   0x02u
+#define PTIO_TASK_TIMER    0x04u
+#define PTIO_TASK_DEADLINE 0x08u
+#define PTIO_TASK_RUNNING  0x10u
+#define PTIO_TASK_CANCEL   0x20u
+
+struct ptio_task {
+	struct ptio_task *tleft;  /* timer tree (a splay tree keyed by `when`) */
+	struct ptio_task *tright;
+	union {
+		struct ptio_task *next;      /* run queue link, while queued */
+		struct ptio_source *source;  /* the source waited on, while waiting */
+	} u;
+	struct ptio_loop *loop;   /* the loop it was started on */
+	ptio_task_fn fn;          /* the top-level machine */
+	ptio_tick when;           /* timer expiry, while PTIO_TASK_TIMER */
+	ptio_tick deadline;       /* user deadline, while PTIO_TASK_DEADLINE */
+	ptio_pt pt;               /* the top-level machine's continuation */
+	uint8_t flags;            /* PTIO_TASK_* */
+	uint8_t readiness;        /* readiness delivered by the last wake */
+};
+
+/* Start TASK (memory owned by the caller, any content) on LOOP running FN.
+ * It first runs in the loop's next round. */
+void ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
+		     ptio_task_fn fn);
+
+/* Queue TASK to run in the next round, cancelling whatever wait it is in
+ * (the awaited call re-polls and, if still not ready, waits again).  Safe
+ * on a queued or running task; a no-op on a finished one. */
+void ptio_task_wake(struct ptio_task *task);
+
+/* Stop TASK from outside: drop its registrations and forget it.  Its
+ * machine is not called again.  On the task that is running now, the stop
+ * takes effect when its machine returns. */
+void ptio_task_cancel(struct ptio_task *task);
+
+/* Deadlines for every wait of TASK; see the top of this file. */
+void ptio_task_set_deadline(struct ptio_task *task, ptio_tick when);
+void ptio_task_set_timeout(struct ptio_task *task, uint32_t ticks);
+void ptio_task_clear_deadline(struct ptio_task *task);
+
+static inline bool ptio_task_alive(const struct ptio_task *task)
+{
+	return (task->flags & PTIO_TASK_ALIVE) != 0;
+}
+
+/* True when TASK's deadline is set and has passed. */
+bool ptio_task_expired(const struct ptio_task *task);
+
+/* ---- Op state --------------------------------------------------------- */
+
+/*
+ * The state of one awaited library operation.  Initialise it once with
+ * ptio_op_init; a provided machine resets its progress when it starts and
+ * its continuation when it finishes, so an op can be reused for the next
+ * call (one call at a time).  After an error or ETIMEDOUT, `done` says how
+ * much the operation had done (bytes written by write_all, read by
+ * read_exact); the operation is finished and may be started again.
+ */
+struct ptio_op {
+	struct ptio_task *task; /* the task awaiting it */
+	ptio_pt pt;             /* the provided machine's continuation */
+	union {
+		size_t done;      /* bytes transferred so far */
+		ptio_tick until;  /* sleep/ready_until: the moment to stop */
+	} p;
+};
+
+static inline void ptio_op_init(struct ptio_op *op, struct ptio_task *task)
+{
+	op->task = task;
+	PTIO_PT_INIT(&op->pt);
+	op->p.done = 0;
+}
+
+static inline size_t ptio_op_done(const struct ptio_op *op)
+{
+	return op->p.done;
+}
+
+/* ---- Backends --------------------------------------------------------- */
+
+#define PTIO_WAIT_FOREVER 0xFFFFFFFFu
+
+struct ptio_backend;
+
+/* The whole backend interface.  All slots but `registrations` are
+ * required. */
+struct ptio_backend_vt {
+	/* The current time in ticks (monotonic, wrapping). */
+	ptio_tick (*now)(struct ptio_backend *be);
+	/* Wait at most TIMEOUT ticks (0: just look; PTIO_WAIT_FOREVER: no
+	 * limit) for readiness on the sources the backend watches and report
+	 * it with ptio_source_ready.  Return 0, or an error code the loop
+	 * hands back from ptio_loop_run.  Early returns are fine. */
+	ptio_ssize (*wait)(struct ptio_backend *be, uint32_t timeout);
+	/* SRC (flagged PTIO_SOURCE_BACKEND) changed its waiters
+	 * (ptio_source_interest).  A level-triggered backend asks the system
+	 * only for interests with a waiter; an edge-triggered one may ignore
+	 * this.  Return 0 or an error (the poll that registered fails with
+	 * it and the registration is undone). */
+	ptio_ssize (*update)(struct ptio_backend *be, struct ptio_source *src);
+	/* Optional: how many registrations the backend itself holds, for
+	 * leak checks in tests.  NULL counts as 0. */
+	size_t (*registrations)(struct ptio_backend *be);
+	/* Optional: SRC joins the backend (an edge-triggered backend registers
+	 * it with the system once, here).  Return 0 or an error. */
+	ptio_ssize (*attach)(struct ptio_backend *be, struct ptio_source *src);
+	/* Optional: SRC leaves the backend; after this the backend holds no
+	 * reference to it, not even a stale event in a batch being reported. */
+	void (*detach)(struct ptio_backend *be, struct ptio_source *src);
+};
+
+struct ptio_backend {
+	const struct ptio_backend_vt *vt;
+};
+
+/* ---- The loop --------------------------------------------------------- */
+
+struct ptio_loop {
+	struct ptio_backend *backend;
+	struct ptio_task *run_head;  /* tasks queued for the next round */
+	struct ptio_task *run_tail;
+	struct ptio_task *round;     /* what is left of the round being run */
+	struct ptio_task *timers;    /* root of the timer splay tree */
+	ptio_tick now;               /* time at the start of this iteration */
+	uint8_t stop;                /* set by ptio_loop_stop */
+	size_t ntasks;               /* tasks alive */
+	size_t nwaits;               /* occupied source waiter slots */
+	size_t ntimers;              /* armed timers */
+	uint8_t *scratch;            /* the shared scratch buffer */
+	size_t scratch_len;
+};
+
+/* Modes for ptio_loop_run. */
+#define PTIO_RUN_DEFAULT 0 /* until no task is alive, or ptio_loop_stop */
+#define PTIO_RUN_ONCE    1 /* one iteration, waiting if nothing is ready */
+#define PTIO_RUN_NOWAIT  2 /* one iteration, never waiting */
+
+/* Initialise LOOP over BACKEND (which must outlive it). */
+void ptio_loop_init(struct ptio_loop *loop, struct ptio_backend *backend);
+
+/* Lend LOOP a scratch buffer.  Tasks on the memory-sensitive path await
+ * readiness holding no buffer, then read into this one and finish with it
+ * before they next suspend: ten thousand idle connections hold no buffer
+ * at all.  The loop never touches the bytes. */
+void ptio_loop_set_scratch(struct ptio_loop *loop, void *buf, size_t len);
+
+/* The scratch buffer and its length (NULL and 0 when none was lent).  Its
+ * content does not survive a suspension of the task using it. */
+static inline uint8_t *ptio_loop_scratch(struct ptio_loop *loop, size_t *len)
+{
+	if (len != NULL)
+		*len = loop->scratch_len;
+	return loop->scratch;
+}
+
+/* Run the loop.  Each iteration: fire due timers, run every task that was
+ * queued when the round began exactly once (so a task that is always
+ * ready cannot starve another), then wait in the backend until the next
+ * timer or event.  Returns the number of live tasks, or a backend error.
+ * PTIO_RUN_DEFAULT returns 0 when no task is left, or the (positive)
+ * number of tasks left when none of them can ever be woken again (no task
+ * queued, no timer armed, no waiter registered): waiting would hang. */
+ptio_ssize ptio_loop_run(struct ptio_loop *loop, int mode);
+
+/* Make ptio_loop_run return after the current round. */
+static inline void ptio_loop_stop(struct ptio_loop *loop)
+{
+	loop->stop = 1;
+}
+
+/* Time at the start of the current iteration; ptio_loop_update_time reads
+ * the backend's clock again. */
+static inline ptio_tick ptio_loop_now(const struct ptio_loop *loop)
+{
+	return loop->now;
+}
+ptio_tick ptio_loop_update_time(struct ptio_loop *loop);
+
+static inline size_t ptio_loop_alive(const struct ptio_loop *loop)
+{
+	return loop->ntasks;
+}
+
+/* Every registration the loop and its backend hold: occupied waiter
+ * slots, armed timers and the backend's own.  Zero once every task has
+ * finished and every source is closed: tests assert it. */
+size_t ptio_loop_registrations(const struct ptio_loop *loop);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PTIO_LOOP_H */

@@ -1,0 +1,108 @@
+/*
+ * ptio/ops.h - the provided async methods, as machines over any trait object.
+ *
+ * Each takes a caller-owned struct ptio_op first (see ptio/loop.h), is
+ * awaited with PTIO_AWAIT, returns PTIO_PENDING until it finishes, and then
+ * returns its result: a count >= 0 or an error code.  They try the
+ * non-blocking call first and only wait for readiness when it would block,
+ * so data already there costs no wait.  They keep their own progress in
+ * the op, so the caller never re-implements partial-transfer bookkeeping,
+ * and after an error or PTIO_ETIMEDOUT, ptio_op_done(op) tells how much was
+ * done.  Every wait honours the task's deadline (ptio_task_set_deadline).
+ *
+ * Divided into: readiness and time, Read, Write.
+ */
+#ifndef PTIO_OPS_H
+#define PTIO_OPS_H
+
+#include "base.h"
+#include "io.h"
+#include "loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Readiness and time ------------------------------------------------ */
+
+/* Ready::ready: wait until O is ready for INTEREST; returns the readiness
+ * bits (> 0: READABLE, WRITABLE, HUP, ERROR).  PTIO_ETIMEDOUT when the
+ * task's deadline passes first. */
+ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,
+		      unsigned interest);
+
+/* ready with its own deadline WHEN (the earlier of it and the task's
+ * deadline applies): PTIO_ETIMEDOUT when it passes first. */
+ptio_ssize ptio_ready_until(struct ptio_op *op, struct ptio_ready o,
+			    unsigned interest, ptio_tick when);
+
+/* Suspend for TICKS ticks, or until the moment WHEN; returns 0, or
+ * PTIO_ETIMEDOUT if the task's deadline comes first. */
+ptio_ssize ptio_sleep(struct ptio_op *op, uint32_t ticks);
+ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when);
+
+/*
+ * ptio_wait_ready(task, o, interest) - one poll of O for INTEREST on behalf
+ * of TASK, honouring its deadline: readiness bits, PTIO_PENDING after
+ * registering TASK (and arming its deadline timer), PTIO_ETIMEDOUT, or an
+ * error.  Not a machine (no state): PTIO_AWAIT it directly from a task to
+ * wait for readiness without an op, or use it to build your own machines.
+ */
+ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
+			   unsigned interest);
+
+/* ---- Read -------------------------------------------------------------- */
+
+/* Read::read: read up to LEN bytes into BUF; returns the count, 0 at end of
+ * stream (or when LEN is 0). */
+ptio_ssize ptio_read(struct ptio_op *op, struct ptio_read r, void *buf,
+		     size_t len);
+
+/* Read::read_buf: read once into RB's unfilled region (which may be
+ * uninitialised); returns the count added, 0 at end of stream. */
+ptio_ssize ptio_read_buf(struct ptio_op *op, struct ptio_read r,
+			 struct ptio_readbuf *rb);
+
+/* Read::read_exact: read exactly LEN bytes.  Returns LEN, or
+ * PTIO_EUNEXPECTEDEOF when the stream ends first (the first
+ * ptio_op_done(op) bytes of BUF hold what did arrive). */
+ptio_ssize ptio_read_exact(struct ptio_op *op, struct ptio_read r, void *buf,
+			   size_t len);
+
+/* Read::read_buf_exact: fill RB completely.  Returns the count added, or
+ * PTIO_EUNEXPECTEDEOF (what arrived is in RB's filled part). */
+ptio_ssize ptio_read_buf_exact(struct ptio_op *op, struct ptio_read r,
+			       struct ptio_readbuf *rb);
+
+/* ---- Write ------------------------------------------------------------- */
+
+/* Write::write: write up to LEN bytes of BUF once; returns the count. */
+ptio_ssize ptio_write(struct ptio_op *op, struct ptio_write w,
+		      const void *buf, size_t len);
+
+/* Write::write_vectored: one gathered write of up to N slices; returns the
+ * count.  PTIO_EINVAL if the lengths' sum overflows. */
+ptio_ssize ptio_write_vectored(struct ptio_op *op, struct ptio_write w,
+			       const struct ptio_iovec *iov, size_t n);
+
+/* Write::write_all: write all LEN bytes.  Returns LEN, PTIO_EWRITEZERO if
+ * the writer accepts nothing, or an error (ptio_op_done(op) bytes went). */
+ptio_ssize ptio_write_all(struct ptio_op *op, struct ptio_write w,
+			  const void *buf, size_t len);
+
+/* Write::write_all_vectored: write every byte of the N slices, in order.
+ * The caller's slices are read, never modified; a slice split by a short
+ * write is resumed at the exact byte, empty slices are skipped.  Returns
+ * the total, or an error (ptio_op_done(op) bytes went).  PTIO_EINVAL if the
+ * lengths' sum overflows. */
+ptio_ssize ptio_write_all_vectored(struct ptio_op *op, struct ptio_write w,
+				   const struct ptio_iovec *iov, size_t n);
+
+/* Write::flush: flush until the writer reports done; returns 0. */
+ptio_ssize ptio_flush(struct ptio_op *op, struct ptio_write w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PTIO_OPS_H */

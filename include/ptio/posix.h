@@ -1,0 +1,173 @@
+/*
+ * ptio/posix.h - hosted POSIX support: fd streams, backends, TCP helpers.
+ *
+ * Divided into: the clock, fd streams (Ready + Read + Write over sockets,
+ * pipes and terminals), the poll backend, and TCP helpers (machines).
+ *
+ * Not for bare metal: this header includes <poll.h> and <sys/uio.h>.
+ */
+#ifndef PTIO_POSIX_H
+#define PTIO_POSIX_H
+
+#include <poll.h>
+#include <sys/uio.h>
+#include "base.h"
+#include "io.h"
+#include "loop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- The clock --------------------------------------------------------- */
+
+/* Milliseconds from CLOCK_MONOTONIC, as wrapping 32-bit ticks.  The POSIX
+ * backends use it, so one tick is one millisecond on hosts. */
+ptio_tick ptio_posix_now_ms(void);
+
+/* ---- fd streams -------------------------------------------------------- */
+
+/* fd stream flags. */
+#define PTIO_FD_SOCKET   0x1u /* a socket: sends use MSG_NOSIGNAL */
+#define PTIO_FD_NOCLOSE  0x2u /* ptio_fd_close leaves the fd open */
+#define PTIO_FD_WASBLOCK 0x4u /* the fd was blocking when opened; restored
+				 when ptio_fd_close leaves it open */
+#define PTIO_FD_PIPE     0x8u /* a pipe or FIFO: writes guard SIGPIPE */
+
+/*
+ * A file descriptor as a stream.  It implements Ready, Read and Write:
+ *
+ *  - reads use read/readv, writes use send/sendmsg with MSG_NOSIGNAL on
+ *    sockets and write/writev elsewhere; a write to a pipe whose reader is
+ *    gone returns PTIO_EPIPE and the SIGPIPE it raised is consumed, so a
+ *    closed peer never kills the process, whose SIGPIPE disposition is left
+ *    at whatever the application chose;
+ *  - EINTR is retried; EAGAIN and EWOULDBLOCK both become PTIO_WOULD_BLOCK
+ *    and clear the cached readiness bit;
+ *  - data that arrived before a hang-up is delivered before end of stream
+ *    (HUP is only a readiness hint; reads go on until read returns 0);
+ *  - ptio_fd_close wakes every waiter (their await fails with PTIO_ECLOSED)
+ *    and leaves no registration in the loop or the backend.
+ *
+ * One reading task and one writing task may use a stream at once, or one
+ * task may wait for PTIO_READ_WRITE.
+ */
+struct ptio_fd {
+	struct ptio_source src;   /* first: readiness cache and waiters */
+	int fd;                   /* the descriptor, -1 once closed */
+	int bidx;                 /* the backend's private slot, -1 if none */
+	uint8_t flags;            /* PTIO_FD_* */
+	uint8_t bready;           /* the backend's private: readiness its
+				     last wait found, not yet reported */
+	struct ptio_loop *loop;   /* the loop whose backend watches it */
+};
+
+/*
+ * ptio_fd_open(f, loop, fd, flags) - make FD a stream on LOOP: set
+ * O_NONBLOCK, find out whether it is a socket, and attach it to the loop's
+ * backend.  FLAGS may hold PTIO_FD_NOCLOSE (the stream does not own FD).
+ * Returns 0 or an error (PTIO_EBADF for a bad fd; the backend's error,
+ * e.g. PTIO_EINVAL from select for fd >= FD_SETSIZE).  On error nothing is
+ * left registered and FD is not closed.
+ */
+ptio_ssize ptio_fd_open(struct ptio_fd *f, struct ptio_loop *loop, int fd,
+			unsigned flags);
+
+/* Close the stream: wake waiters with PTIO_ECLOSED, detach from the
+ * backend, and close the fd (unless PTIO_FD_NOCLOSE).  Returns 0 or the
+ * error from close(2); the stream is closed either way.  Idempotent. */
+ptio_ssize ptio_fd_close(struct ptio_fd *f);
+
+/* Shut down the write side of a socket (the peer reads end of stream). */
+ptio_ssize ptio_fd_shutdown_write(struct ptio_fd *f);
+
+/* The trait objects. */
+struct ptio_ready ptio_fd_ready(struct ptio_fd *f);
+struct ptio_read ptio_fd_reader(struct ptio_fd *f);
+struct ptio_write ptio_fd_writer(struct ptio_fd *f);
+
+/* The vtables, for streams that embed a struct ptio_fd first. */
+extern const struct ptio_read_vt ptio_fd_read_vt;
+extern const struct ptio_write_vt ptio_fd_write_vt;
+
+/* ---- The poll backend -------------------------------------------------- */
+
+/*
+ * A backend over poll(2).  Level-triggered: it asks only for the interests
+ * that have a waiter, so an fd nobody waits on costs nothing per wait.
+ * POLLHUP, POLLERR and POLLNVAL are reported as HUP/ERROR readiness and
+ * wake both waiters (no busy loop: the woken task's next call returns the
+ * error or end of stream, and the fd is not polled again until someone
+ * waits on it).  Memory: two arrays that grow by doubling with the number
+ * of waiting fds (16 bytes per waiting fd on x86-64).
+ */
+struct ptio_poll {
+	struct ptio_backend base;  /* first */
+	struct pollfd *pfd;        /* fds being waited on */
+	struct ptio_fd **who;      /* the stream of each pfd entry */
+	size_t n;                  /* entries in use */
+	size_t cap;                /* entries allocated */
+};
+
+/* Initialise the backend (allocates nothing yet); returns &pb->base. */
+struct ptio_backend *ptio_poll_init(struct ptio_poll *pb);
+
+/* Free the arrays.  Every stream must have been closed first. */
+void ptio_poll_destroy(struct ptio_poll *pb);
+
+/* ---- TCP helpers -------------------------------------------------------- */
+
+/*
+ * ptio_tcp_listen(f, loop, host, port, backlog) - a listening TCP socket on
+ * the numeric address HOST ("127.0.0.1", "::1", "0.0.0.0"; NULL means
+ * "127.0.0.1") and PORT (0: the system picks one; see ptio_tcp_port).
+ * SO_REUSEADDR is set; BACKLOG <= 0 means SOMAXCONN.  Not a machine:
+ * listening never waits.  Returns 0 or an error (PTIO_EINVAL for a HOST
+ * that is not numeric, PTIO_EADDRINUSE, ...), with nothing left open.
+ */
+ptio_ssize ptio_tcp_listen(struct ptio_fd *f, struct ptio_loop *loop,
+			   const char *host, uint16_t port, int backlog);
+
+/* The local port of a socket stream, or an error. */
+ptio_ssize ptio_tcp_port(struct ptio_fd *f);
+
+/*
+ * ptio_tcp_nb_accept(listener) - accept one connection without waiting:
+ * the new non-blocking, close-on-exec descriptor (>= 0), PTIO_WOULD_BLOCK
+ * when none is pending (the listener's READABLE bit is cleared), or an
+ * error as for ptio_tcp_accept.  For servers that drain the backlog after
+ * one wake.
+ */
+ptio_ssize ptio_tcp_nb_accept(struct ptio_fd *listener);
+
+/* Turn Nagle's algorithm off (ON true) or on for a TCP stream; 0 or an
+ * error.  ptio_tcp_connect turns it off; accepted descriptors are left as
+ * the system made them. */
+ptio_ssize ptio_tcp_set_nodelay(struct ptio_fd *f, bool on);
+
+/*
+ * ptio_tcp_accept(op, listener) - machine: accept one connection; returns
+ * the new non-blocking descriptor (>= 0, to pass to ptio_fd_open) or an
+ * error.  PTIO_EMFILE/PTIO_ENFILE are returned as errors, never retried in
+ * a loop: back off (ptio_sleep) before accepting again, or the listener,
+ * still readable, would spin.  PTIO_ECONNABORTED is skipped silently.
+ */
+ptio_ssize ptio_tcp_accept(struct ptio_op *op, struct ptio_fd *listener);
+
+/*
+ * ptio_tcp_connect(op, f, loop, host, port) - machine: open a TCP stream in
+ * F connected to numeric HOST and PORT.  The connect is non-blocking and
+ * finished by awaiting writability and reading SO_ERROR.  Returns 0 with F
+ * open (TCP_NODELAY set), or an error with F closed (PTIO_ECONNREFUSED,
+ * PTIO_ETIMEDOUT on the task's deadline, PTIO_EINVAL for a HOST that is
+ * not a numeric IPv4 or IPv6 address, ...).
+ */
+ptio_ssize ptio_tcp_connect(struct ptio_op *op, struct ptio_fd *f,
+			    struct ptio_loop *loop, const char *host,
+			    uint16_t port);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PTIO_POSIX_H */

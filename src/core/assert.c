@@ -1,0 +1,34 @@
+/*
+ * src/core/assert.c - the default assertion failure handler and the byte
+ * helpers the core uses instead of libc.
+ */
+#include "core/internal.h"
+
+/* Weak so that a hosted build (src/posix/assert.c) or a board can print
+ * something first.  The default stops the machine where it stands, which a
+ * debugger shows and a watchdog resets. */
+__attribute__((weak)) void ptio_assert_fail(const char *file, int line,
+					    const char *expr)
+{
+	(void)file;
+	(void)line;
+	(void)expr;
+	__builtin_trap();
+}
+
+void ptio__copy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	while (n-- > 0)
+		*d++ = *s++;
+}
+
+void ptio__zero(void *dst, size_t n)
+{
+	uint8_t *d = dst;
+
+	while (n-- > 0)
+		*d++ = 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * test/helpers.h - what the Check suites share.
+ *
+ * Every test program defines ptio_test_suite().  Tests that use a loop
+ * start from ptio_test_loop_setup() and end with
+ * ptio_test_loop_teardown(), which fails the test if the loop still holds
+ * a registration or a task, or if a file descriptor opened during the test
+ * was not closed.
+ */
+#ifndef PTIO_TEST_HELPERS_H
+#define PTIO_TEST_HELPERS_H
+
+#include <check.h>
+#include <ptio.h>
+
+Suite *ptio_test_suite(void);
+
+/* The loop tests share, over the poll backend, with a 64 KiB scratch
+ * buffer. */
+extern struct ptio_loop ptio_test_loop;
+
+/* Fixture: set up the loop and remember the open fds. */
+void ptio_test_loop_setup(void);
+
+/* Fixture: run the loop until no task is alive (bounded: fails after
+ * 20 s), then assert zero registrations and no leaked fd, and free the
+ * backend. */
+void ptio_test_loop_teardown(void);
+
+/* Run the loop until no task is alive or TIMEOUT_MS passes; fails the
+ * test on a loop error or timeout. */
+void ptio_test_run(unsigned timeout_ms);
+
+/* The number of open file descriptors of this process. */
+int ptio_test_count_fds(void);
+
+/* Assert that a ptio result is not an error, printing its name if it is. */
+#define PTIO_CK_OK(expr)                                                   \
+	do {                                                               \
+		ptio_ssize ck_r_ = (expr);                                 \
+		ck_assert_msg(ck_r_ >= 0, "%s failed: %s (%ld)", #expr,    \
+			      ptio_strerror(ck_r_), (long)ck_r_);          \
+	} while (0)
+
+#endif /* PTIO_TEST_HELPERS_H */
