@@ -20,7 +20,7 @@
  * holds nothing that points at it and its memory may be freed at once,
  * even by the machine itself just before it returns its final value.
  *
- * Deadlines belong to the task, like a socket deadline: after
+ * Deadlines belong to the (timed) task, like a socket deadline: after
  * ptio_task_set_deadline every wait of that task (on readiness or a sleep)
  * ends with PTIO_ETIMEDOUT once the deadline has passed, leaving no
  * registration behind, until ptio_task_clear_deadline.  One deadline thus
@@ -51,31 +51,56 @@ typedef ptio_ssize (*ptio_task_fn)(struct ptio_task *task);
 /* Task flags (internal; read them with the functions below). */
 #define PTIO_TASK_ALIVE    0x01u
 #define PTIO_TASK_QUEUED   0x02u
-#define PTIO_TASK_TIMER    0x04u
+#define PTIO_TASK_TIMER    0x04u /* timed task with its timer armed */
 #define PTIO_TASK_DEADLINE 0x08u
 #define PTIO_TASK_RUNNING  0x10u
 #define PTIO_TASK_CANCEL   0x20u
+#define PTIO_TASK_TIMED    0x40u /* a struct ptio_timed_task */
 
+/*
+ * A task.  It carries no timer, so a task that only ever waits for
+ * readiness costs 16 bytes on a 32-bit target (32 on x86-64).  A task that
+ * sleeps or has a deadline is a struct ptio_timed_task instead; on a plain
+ * task ptio_sleep and ptio_ready_until fail with PTIO_ENOTSUP.
+ */
 struct ptio_task {
-	struct ptio_task *tleft;  /* timer tree (a splay tree keyed by `when`) */
-	struct ptio_task *tright;
 	union {
 		struct ptio_task *next;      /* run queue link, while queued */
 		struct ptio_source *source;  /* the source waited on, while waiting */
 	} u;
 	struct ptio_loop *loop;   /* the loop it was started on */
 	ptio_task_fn fn;          /* the top-level machine */
-	ptio_tick when;           /* timer expiry, while PTIO_TASK_TIMER */
-	ptio_tick deadline;       /* user deadline, while PTIO_TASK_DEADLINE */
 	ptio_pt pt;               /* the top-level machine's continuation */
 	uint8_t flags;            /* PTIO_TASK_* */
 	uint8_t readiness;        /* readiness delivered by the last wake */
+};
+
+/* A task that can sleep and have a deadline: a task plus its node in the
+ * loop's timer tree.  Its machine still receives &tt->task. */
+struct ptio_timed_task {
+	struct ptio_task task;           /* first */
+	struct ptio_timed_task *tleft;   /* timer tree (a splay tree keyed */
+	struct ptio_timed_task *tright;  /* by `when`) */
+	ptio_tick when;                  /* expiry, while PTIO_TASK_TIMER */
+	ptio_tick deadline;              /* while PTIO_TASK_DEADLINE */
 };
 
 /* Start TASK (memory owned by the caller, any content) on LOOP running FN.
  * It first runs in the loop's next round. */
 void ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
 		     ptio_task_fn fn);
+
+/* Start the timed task TT; FN receives &tt->task. */
+void ptio_timed_task_start(struct ptio_loop *loop, struct ptio_timed_task *tt,
+			   ptio_task_fn fn);
+
+/* The timed task TASK belongs to, or NULL for a plain task. */
+static inline struct ptio_timed_task *ptio_task_timed(struct ptio_task *task)
+{
+	if (!(task->flags & PTIO_TASK_TIMED))
+		return NULL;
+	return PTIO_CONTAINER_OF(task, struct ptio_timed_task, task);
+}
 
 /* Queue TASK to run in the next round, cancelling whatever wait it is in
  * (the awaited call re-polls and, if still not ready, waits again).  Safe
@@ -87,17 +112,18 @@ void ptio_task_wake(struct ptio_task *task);
  * takes effect when its machine returns. */
 void ptio_task_cancel(struct ptio_task *task);
 
-/* Deadlines for every wait of TASK; see the top of this file. */
-void ptio_task_set_deadline(struct ptio_task *task, ptio_tick when);
-void ptio_task_set_timeout(struct ptio_task *task, uint32_t ticks);
-void ptio_task_clear_deadline(struct ptio_task *task);
+/* Deadlines for every wait of TT; see the top of this file.  Setting a
+ * deadline on a task that is waiting wakes it so it re-arms. */
+void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when);
+void ptio_task_set_timeout(struct ptio_timed_task *tt, uint32_t ticks);
+void ptio_task_clear_deadline(struct ptio_timed_task *tt);
 
 static inline bool ptio_task_alive(const struct ptio_task *task)
 {
 	return (task->flags & PTIO_TASK_ALIVE) != 0;
 }
 
-/* True when TASK's deadline is set and has passed. */
+/* True when TASK has a deadline and it has passed. */
 bool ptio_task_expired(const struct ptio_task *task);
 
 /* ---- Op state --------------------------------------------------------- */
@@ -175,7 +201,7 @@ struct ptio_loop {
 	struct ptio_task *run_head;  /* tasks queued for the next round */
 	struct ptio_task *run_tail;
 	struct ptio_task *round;     /* what is left of the round being run */
-	struct ptio_task *timers;    /* root of the timer splay tree */
+	struct ptio_timed_task *timers; /* root of the timer splay tree */
 	ptio_tick now;               /* time at the start of this iteration */
 	uint8_t stop;                /* set by ptio_loop_stop */
 	size_t ntasks;               /* tasks alive */

@@ -32,12 +32,14 @@ ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,
 		      unsigned interest);
 
 /* ready with its own deadline WHEN (the earlier of it and the task's
- * deadline applies): PTIO_ETIMEDOUT when it passes first. */
+ * deadline applies): PTIO_ETIMEDOUT when it passes first.  The task must
+ * be a timed task (PTIO_ENOTSUP otherwise). */
 ptio_ssize ptio_ready_until(struct ptio_op *op, struct ptio_ready o,
 			    unsigned interest, ptio_tick when);
 
 /* Suspend for TICKS ticks, or until the moment WHEN; returns 0, or
- * PTIO_ETIMEDOUT if the task's deadline comes first. */
+ * PTIO_ETIMEDOUT if the task's deadline comes first.  The task must be a
+ * timed task (PTIO_ENOTSUP otherwise). */
 ptio_ssize ptio_sleep(struct ptio_op *op, uint32_t ticks);
 ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when);
 

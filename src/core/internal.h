@@ -22,15 +22,15 @@ void ptio__zero(void *dst, size_t n);
  * insert, remove or find-minimum costs O(log n) amortised, and the tree
  * needs two pointers per task and no allocation. */
 
-void ptio__timer_insert(struct ptio_loop *loop, struct ptio_task *task);
-void ptio__timer_remove(struct ptio_loop *loop, struct ptio_task *task);
-/* The task with the earliest expiry, or NULL. */
-struct ptio_task *ptio__timer_min(struct ptio_loop *loop);
+void ptio__timer_insert(struct ptio_loop *loop, struct ptio_timed_task *tt);
+void ptio__timer_remove(struct ptio_loop *loop, struct ptio_timed_task *tt);
+/* The timed task with the earliest expiry, or NULL. */
+struct ptio_timed_task *ptio__timer_min(struct ptio_loop *loop);
 
 /* ---- Tasks (loop.c, source.c) ------------------------------------------- */
 
-/* Arm TASK's timer to fire at WHEN (replacing an armed one). */
-void ptio__task_arm(struct ptio_task *task, ptio_tick when);
+/* Arm TT's timer to fire at WHEN (replacing an armed one). */
+void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when);
 
 /* Drop TASK's wait registrations: its waiter slots and its timer.  Leaves
  * the run queue alone. */
@@ -40,7 +40,8 @@ void ptio__task_quiesce(struct ptio_task *task);
 void ptio__source_unwait(struct ptio_source *src, struct ptio_task *task);
 
 /* When TASK's current wait should end at the latest: the earlier of WHEN
- * (if HAS_WHEN) and the task's deadline.  Returns false if neither is set. */
+ * (if HAS_WHEN) and the task's deadline.  Returns false if neither is set
+ * (always, for a plain task). */
 bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 			   ptio_tick when, ptio_tick *limit);
 

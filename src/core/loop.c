@@ -53,24 +53,37 @@ static bool unlink_from(struct ptio_task **head, struct ptio_task **tail,
 
 /* ---- Task life cycle ---------------------------------------------------- */
 
-void ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
-		     ptio_task_fn fn)
+static void task_start(struct ptio_loop *loop, struct ptio_task *task,
+		       ptio_task_fn fn, unsigned flags)
 {
 	PTIO_ASSERT(!ptio_task_alive(task) || task->loop != loop);
-	task->tleft = task->tright = NULL;
 	task->u.source = NULL;
 	task->loop = loop;
 	task->fn = fn;
-	task->when = task->deadline = 0;
 	PTIO_PT_INIT(&task->pt);
-	task->flags = PTIO_TASK_ALIVE;
+	task->flags = (uint8_t)(PTIO_TASK_ALIVE | flags);
 	task->readiness = 0;
 	loop->ntasks++;
 	enqueue(loop, task);
 }
 
-void ptio__task_arm(struct ptio_task *task, ptio_tick when)
+void ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
+		     ptio_task_fn fn)
 {
+	task_start(loop, task, fn, 0);
+}
+
+void ptio_timed_task_start(struct ptio_loop *loop, struct ptio_timed_task *tt,
+			   ptio_task_fn fn)
+{
+	tt->tleft = tt->tright = NULL;
+	tt->when = tt->deadline = 0;
+	task_start(loop, &tt->task, fn, PTIO_TASK_TIMED);
+}
+
+void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
+{
+	struct ptio_task *task = &tt->task;
 	struct ptio_loop *loop = task->loop;
 
 	/* A queued task runs next round anyway and re-arms then; arming now
@@ -78,18 +91,18 @@ void ptio__task_arm(struct ptio_task *task, ptio_tick when)
 	if (task->flags & PTIO_TASK_QUEUED)
 		return;
 	if (task->flags & PTIO_TASK_TIMER)
-		ptio__timer_remove(loop, task);
+		ptio__timer_remove(loop, tt);
 	else
 		loop->ntimers++;
-	task->when = when;
+	tt->when = when;
 	task->flags |= PTIO_TASK_TIMER;
-	ptio__timer_insert(loop, task);
+	ptio__timer_insert(loop, tt);
 }
 
 void ptio__task_quiesce(struct ptio_task *task)
 {
 	if (task->flags & PTIO_TASK_TIMER) {
-		ptio__timer_remove(task->loop, task);
+		ptio__timer_remove(task->loop, ptio_task_timed(task));
 		task->flags &= (uint8_t)~PTIO_TASK_TIMER;
 		task->loop->ntimers--;
 	}
@@ -127,37 +140,44 @@ void ptio_task_cancel(struct ptio_task *task)
 
 /* ---- Deadlines ---------------------------------------------------------- */
 
-void ptio_task_set_deadline(struct ptio_task *task, ptio_tick when)
+void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when)
 {
-	task->deadline = when;
-	task->flags |= PTIO_TASK_DEADLINE;
+	tt->deadline = when;
+	tt->task.flags |= PTIO_TASK_DEADLINE;
 	/* A sleeping task re-arms with the new deadline when it re-polls. */
-	if (!(task->flags & PTIO_TASK_RUNNING))
-		ptio_task_wake(task);
+	if (!(tt->task.flags & PTIO_TASK_RUNNING))
+		ptio_task_wake(&tt->task);
 }
 
-void ptio_task_set_timeout(struct ptio_task *task, uint32_t ticks)
+void ptio_task_set_timeout(struct ptio_timed_task *tt, uint32_t ticks)
 {
-	ptio_task_set_deadline(task, ptio_tick_after(task->loop->now, ticks));
+	ptio_task_set_deadline(tt, ptio_tick_after(tt->task.loop->now, ticks));
 }
 
-void ptio_task_clear_deadline(struct ptio_task *task)
+void ptio_task_clear_deadline(struct ptio_timed_task *tt)
 {
-	task->flags &= (uint8_t)~PTIO_TASK_DEADLINE;
+	tt->task.flags &= (uint8_t)~PTIO_TASK_DEADLINE;
+}
+
+/* The deadline of TASK, which must have PTIO_TASK_DEADLINE (so is timed). */
+static ptio_tick deadline_of(const struct ptio_task *task)
+{
+	return PTIO_CONTAINER_OF(task, const struct ptio_timed_task, task)
+		->deadline;
 }
 
 bool ptio_task_expired(const struct ptio_task *task)
 {
 	return (task->flags & PTIO_TASK_DEADLINE) &&
-	       ptio_tick_reached(task->loop->now, task->deadline);
+	       ptio_tick_reached(task->loop->now, deadline_of(task));
 }
 
 bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 			   ptio_tick when, ptio_tick *limit)
 {
 	if (task->flags & PTIO_TASK_DEADLINE) {
-		if (!has_when || ptio_tick_before(task->deadline, when))
-			when = task->deadline;
+		if (!has_when || ptio_tick_before(deadline_of(task), when))
+			when = deadline_of(task);
 		has_when = true;
 	}
 	*limit = when;
@@ -203,11 +223,11 @@ size_t ptio_loop_registrations(const struct ptio_loop *loop)
 /* Wake every task whose timer is due. */
 static void fire_timers(struct ptio_loop *loop)
 {
-	struct ptio_task *t;
+	struct ptio_timed_task *t;
 
 	while ((t = ptio__timer_min(loop)) != NULL &&
 	       ptio_tick_reached(loop->now, t->when))
-		ptio_task_wake(t);
+		ptio_task_wake(&t->task);
 }
 
 /* Run each task queued before the round began exactly once; tasks queued
@@ -241,7 +261,7 @@ static void run_round(struct ptio_loop *loop)
 /* How long the backend may sleep. */
 static uint32_t wait_timeout(struct ptio_loop *loop)
 {
-	struct ptio_task *t;
+	struct ptio_timed_task *t;
 	int32_t d;
 
 	if (loop->run_head != NULL || loop->stop)

@@ -15,8 +15,11 @@ static ptio_ssize wait_ready_until(struct ptio_task *task, struct ptio_ready o,
 				   ptio_tick when)
 {
 	ptio_tick limit;
-	ptio_ssize r = ptio_poll_ready(o, task, interest);
+	ptio_ssize r;
 
+	if (has_when && !(task->flags & PTIO_TASK_TIMED))
+		return PTIO_ENOTSUP;
+	r = ptio_poll_ready(o, task, interest);
 	if (r != PTIO_PENDING)
 		return r;
 	if (ptio__task_wait_limit(task, has_when, when, &limit)) {
@@ -24,7 +27,7 @@ static ptio_ssize wait_ready_until(struct ptio_task *task, struct ptio_ready o,
 			ptio__task_quiesce(task);
 			return PTIO_ETIMEDOUT;
 		}
-		ptio__task_arm(task, limit);
+		ptio__task_arm(ptio_task_timed(task), limit);
 	}
 	return PTIO_PENDING;
 }
@@ -58,7 +61,7 @@ static ptio_ssize sleep_poll(struct ptio_op *op)
 	if (ptio_task_expired(task))
 		return PTIO_ETIMEDOUT;
 	(void)ptio__task_wait_limit(task, true, op->p.until, &limit);
-	ptio__task_arm(task, limit);
+	ptio__task_arm(ptio_task_timed(task), limit);
 	return PTIO_PENDING;
 }
 
@@ -67,6 +70,8 @@ ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when)
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&op->pt);
+	if (!(op->task->flags & PTIO_TASK_TIMED))
+		PTIO_RETURN(&op->pt, PTIO_ENOTSUP);
 	op->p.until = when;
 	PTIO_AWAIT(&op->pt, r, sleep_poll(op));
 	PTIO_END_WITH(&op->pt, r);

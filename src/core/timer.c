@@ -21,7 +21,7 @@
 #include "core/internal.h"
 
 /* KEY NULL stands for "smaller than every node" (find the minimum). */
-static int cmp(const struct ptio_task *key, const struct ptio_task *t)
+static int cmp(const struct ptio_timed_task *key, const struct ptio_timed_task *t)
 {
 	int32_t d;
 
@@ -35,9 +35,9 @@ static int cmp(const struct ptio_task *key, const struct ptio_task *t)
 	return (uintptr_t)key < (uintptr_t)t ? -1 : 1;
 }
 
-static struct ptio_task *splay(struct ptio_task *t, const struct ptio_task *key)
+static struct ptio_timed_task *splay(struct ptio_timed_task *t, const struct ptio_timed_task *key)
 {
-	struct ptio_task head, *l = &head, *r = &head, *y;
+	struct ptio_timed_task head, *l = &head, *r = &head, *y;
 	int c;
 
 	head.tleft = head.tright = NULL;
@@ -82,9 +82,9 @@ static struct ptio_task *splay(struct ptio_task *t, const struct ptio_task *key)
 	return t;
 }
 
-void ptio__timer_insert(struct ptio_loop *loop, struct ptio_task *task)
+void ptio__timer_insert(struct ptio_loop *loop, struct ptio_timed_task *task)
 {
-	struct ptio_task *root = loop->timers;
+	struct ptio_timed_task *root = loop->timers;
 
 	if (root == NULL) {
 		task->tleft = task->tright = NULL;
@@ -103,9 +103,9 @@ void ptio__timer_insert(struct ptio_loop *loop, struct ptio_task *task)
 	loop->timers = task;
 }
 
-void ptio__timer_remove(struct ptio_loop *loop, struct ptio_task *task)
+void ptio__timer_remove(struct ptio_loop *loop, struct ptio_timed_task *task)
 {
-	struct ptio_task *root = splay(loop->timers, task);
+	struct ptio_timed_task *root = splay(loop->timers, task);
 
 	PTIO_ASSERT(root == task);
 	if (root->tleft == NULL) {
@@ -114,7 +114,7 @@ void ptio__timer_remove(struct ptio_loop *loop, struct ptio_task *task)
 		/* Every node on the left is smaller than TASK, so splaying
 		 * for TASK there brings the left side's maximum to its root,
 		 * which has no right child. */
-		struct ptio_task *x = splay(root->tleft, task);
+		struct ptio_timed_task *x = splay(root->tleft, task);
 
 		x->tright = root->tright;
 		root = x;
@@ -123,7 +123,7 @@ void ptio__timer_remove(struct ptio_loop *loop, struct ptio_task *task)
 	task->tleft = task->tright = NULL;
 }
 
-struct ptio_task *ptio__timer_min(struct ptio_loop *loop)
+struct ptio_timed_task *ptio__timer_min(struct ptio_loop *loop)
 {
 	if (loop->timers == NULL)
 		return NULL;
