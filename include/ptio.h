@@ -21,6 +21,10 @@
 #include "ptio/io.h"
 #include "ptio/loop.h"
 #include "ptio/ops.h"
+#include "ptio/bytes.h"
+#include "ptio/bufread.h"
+#include "ptio/adapters.h"
+#include "ptio/fmt.h"
 
 #if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && defined(__unix__) && \
 	!defined(PTIO_NO_POSIX)

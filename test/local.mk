@@ -18,3 +18,4 @@ include test/core.mk
 include test/posix.mk
 include test/bufio.mk
 include test/port.mk
+include test/samples.mk

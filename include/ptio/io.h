@@ -129,6 +129,14 @@ struct ptio_source {
 	struct ptio_task *waiter[2]; /* [PTIO_SLOT_READ], [PTIO_SLOT_WRITE] */
 	uint8_t ready;               /* cached PTIO_READABLE | ... bits */
 	uint8_t flags;               /* PTIO_SOURCE_* */
+	uint8_t oflags;              /* the owner's own flags (ptio_fd:
+					PTIO_FD_*); the core ignores them */
+	uint8_t spare;               /* keep zero */
+	int32_t handle;              /* the owner's handle for the system (a
+					file descriptor, a device number);
+					the core ignores it.  It lives here,
+					in what would be padding on 64-bit
+					hosts, to keep streams small. */
 };
 
 /* Initialise SRC with cached readiness READY and FLAGS. */

@@ -35,8 +35,22 @@ typedef void *ptio_lc;
 			goto *(lc);                                      \
 	} while (0)
 
+/* GCC 12 and later warn (-Wdangling-pointer) when a label's address is
+ * stored through a pointer and the function returns right after, as in
+ * PTIO_YIELD and PTIO_WAIT_UNTIL.  A label belongs to the function, not
+ * to its frame, so the stored address stays valid: silence that store. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define PTIO_LC_STORE_(lc)                                               \
+	_Pragma("GCC diagnostic push")                                   \
+	_Pragma("GCC diagnostic ignored \"-Wdangling-pointer\"")         \
+	(lc) = &&PTIO_LC_LABEL_;                                         \
+	_Pragma("GCC diagnostic pop")
+#else
+#define PTIO_LC_STORE_(lc) (lc) = &&PTIO_LC_LABEL_;
+#endif
+
 #define PTIO_LC_SET(lc)                                                  \
-	__extension__({ (lc) = &&PTIO_LC_LABEL_; });                     \
+	__extension__({ PTIO_LC_STORE_(lc) });                           \
 	PTIO_LC_LABEL_:
 
 #define PTIO_LC_END(lc)

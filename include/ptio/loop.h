@@ -56,6 +56,8 @@ typedef ptio_ssize (*ptio_task_fn)(struct ptio_task *task);
 #define PTIO_TASK_RUNNING  0x10u
 #define PTIO_TASK_CANCEL   0x20u
 #define PTIO_TASK_TIMED    0x40u /* a struct ptio_timed_task */
+#define PTIO_TASK_WOKEN    0x80u /* woken while running: queued when it
+					 suspends */
 
 /*
  * A task.  It carries no timer, so a task that only ever waits for
@@ -118,6 +120,9 @@ void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when);
 void ptio_task_set_timeout(struct ptio_timed_task *tt, uint32_t ticks);
 void ptio_task_clear_deadline(struct ptio_timed_task *tt);
 
+/* True from ptio_task_start until the task finishes or is cancelled
+ * (false inside its own machine while it runs: the loop marks it alive
+ * again when the machine suspends). */
 static inline bool ptio_task_alive(const struct ptio_task *task)
 {
 	return (task->flags & PTIO_TASK_ALIVE) != 0;

@@ -103,6 +103,35 @@ ptio_ssize ptio_write_all_vectored(struct ptio_op *op, struct ptio_write w,
 /* Write::flush: flush until the writer reports done; returns 0. */
 ptio_ssize ptio_flush(struct ptio_op *op, struct ptio_write w);
 
+/* ---- Read: vectored, to the end ---------------------------------------- */
+
+struct ptio_bytes; /* ptio/bytes.h */
+
+/* Read::read_buf_vectored: one read into the N readbufs, filled in order
+ * (the reader's readv, or the provided default: the first readbuf with
+ * room).  Returns the count added in all, 0 at end of stream (or when
+ * every readbuf is full). */
+ptio_ssize ptio_read_buf_vectored(struct ptio_op *op, struct ptio_read r,
+				  struct ptio_readbuf *rbs, size_t n);
+
+/* Read::read_to_end: append everything up to end of stream to B, growing
+ * it through its allocator hook.  Returns the count appended.  Errors
+ * keep every byte read in B (ptio_op_done(op) of them): PTIO_ENOBUFS when
+ * B is full and has no hook (nothing is read that B cannot hold, so a
+ * fixed buffer needs one byte more than the stream to see its end),
+ * PTIO_ENOMEM when the hook fails, or the stream's error.  Bound what an
+ * untrusted peer can make it allocate with ptio_take. */
+ptio_ssize ptio_read_to_end(struct ptio_op *op, struct ptio_read r,
+			    struct ptio_bytes *b);
+
+/* Read::read_to_string: read_to_end that checks the bytes it appends are
+ * UTF-8, as they arrive (a character split between two reads is fine).
+ * Invalid data: PTIO_EILSEQ, and B's content is what it was before the
+ * call (its capacity may have grown).  Other errors keep the bytes read,
+ * as read_to_end does.  B is not NUL-terminated; see ptio_bytes_cstr. */
+ptio_ssize ptio_read_to_string(struct ptio_op *op, struct ptio_read r,
+			       struct ptio_bytes *b);
+
 #ifdef __cplusplus
 }
 #endif

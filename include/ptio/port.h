@@ -16,9 +16,11 @@
  * with interrupts masked for those few instructions (a handler may itself
  * be interrupted by a higher-priority one that signals the same backend).
  * It never touches the loop: the run queue and the waiter slots belong to
- * thread context, and ptio_source_ready() must not be called from a
- * handler.  The loop's next wait moves the pending bits into the sources
- * with ptio_source_ready(), in thread context, which queues the waiters.
+ * thread context, so a handler must call neither ptio_source_ready() nor
+ * ptio_task_wake().  The loop's next wait moves the pending bits into the
+ * sources with ptio_source_ready(), in thread context, which queues the
+ * waiters.  (To wake a task from a handler without a device, give it a
+ * port source and have it await ptio_port_source_as_ready().)
  *
  * The lost-wakeup race, and how the wait avoids it.  A loop that checks
  * "anything pending?" and then sleeps loses a wakeup when the interrupt
@@ -49,8 +51,11 @@
  * a compare register).  Returning early is always allowed: the loop just
  * waits again.
  *
- * Nothing here allocates; every struct is owned by the caller (usually a
- * static in the board or driver).  Everything is freestanding.
+ * Boards: src/port/mps2-an385 (Cortex-M3, SysTick, CMSDK UART) and
+ * src/port/qemu-virt-rv32 (RISC-V, tickless CLINT timer, ns16550) fill
+ * struct ptio_port_ops; src/port/uart.c shows a driver built on a port
+ * source.  Nothing here allocates; every struct is owned by the caller
+ * (usually a static in the board or driver).  Everything is freestanding.
  */
 #ifndef PTIO_PORT_H
 #define PTIO_PORT_H
@@ -64,7 +69,7 @@
 extern "C" {
 #endif
 
-/* ---- 1. The port -------------------------------------------------------- */
+/* ---- 1. The port --------------------------------------------------------- */
 
 /* A saved interrupt mask, as irq_save returns it: opaque to the core. */
 typedef uint32_t ptio_port_irq_state;
@@ -99,7 +104,7 @@ struct ptio_port_ops {
 	void (*irq_restore)(ptio_port_irq_state state);
 };
 
-/* ---- 2. The port backend ------------------------------------------------ */
+/* ---- 2. The port backend ------------------------------------------------- */
 
 struct ptio_port_source;
 
@@ -135,12 +140,12 @@ struct ptio_backend *ptio_port_backend_init(struct ptio_port_backend *pb,
 
 /* Deliver what interrupt handlers reported: move each pending source's
  * bits into it with ptio_source_ready().  The backend's wait does this
- * after every sleep; call it yourself only when running a loop with
- * PTIO_RUN_NOWAIT outside the backend's wait.  Thread context only.
- * Returns the number of sources delivered. */
+ * every time, a zero timeout (PTIO_RUN_NOWAIT) included; call it yourself
+ * only outside a loop (tests).  Thread context only.  Returns the number
+ * of sources delivered. */
 size_t ptio_port_backend_deliver(struct ptio_port_backend *pb);
 
-/* ---- 3. Port sources ---------------------------------------------------- */
+/* ---- 3. Port sources ----------------------------------------------------- */
 
 /*
  * A readiness source fed by an interrupt handler: a UART, a radio, a

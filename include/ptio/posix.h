@@ -30,8 +30,8 @@ ptio_tick ptio_posix_now_ms(void);
 /* fd stream flags. */
 #define PTIO_FD_SOCKET   0x1u /* a socket: sends use MSG_NOSIGNAL */
 #define PTIO_FD_NOCLOSE  0x2u /* ptio_fd_close leaves the fd open */
-#define PTIO_FD_WASBLOCK 0x4u /* the fd was blocking when opened; restored
-				 when ptio_fd_close leaves it open */
+#define PTIO_FD_WASBLOCK 0x4u /* the fd was blocking when opened;
+				 ptio_fd_close makes it blocking again */
 #define PTIO_FD_PIPE     0x8u /* a pipe or FIFO: writes guard SIGPIPE */
 
 /*
@@ -43,7 +43,11 @@ ptio_tick ptio_posix_now_ms(void);
  *    closed peer never kills the process, whose SIGPIPE disposition is left
  *    at whatever the application chose;
  *  - EINTR is retried; EAGAIN and EWOULDBLOCK both become PTIO_WOULD_BLOCK
- *    and clear the cached readiness bit;
+ *    and clear the cached readiness bit (and any cached HUP or ERROR,
+ *    which the call has just shown not to hold);
+ *  - a vectored read fills at most 64 readbufs and a vectored write sends
+ *    at most IOV_MAX slices per call (a short transfer, never EINVAL);
+ *  - calls on a closed stream fail with PTIO_ECLOSED;
  *  - data that arrived before a hang-up is delivered before end of stream
  *    (HUP is only a readiness hint; reads go on until read returns 0);
  *  - ptio_fd_close wakes every waiter (their await fails with PTIO_ECLOSED)
@@ -53,29 +57,37 @@ ptio_tick ptio_posix_now_ms(void);
  * task may wait for PTIO_READ_WRITE.
  */
 struct ptio_fd {
-	struct ptio_source src;   /* first: readiness cache and waiters */
-	int fd;                   /* the descriptor, -1 once closed */
-	int bidx;                 /* the backend's private slot, -1 if none */
-	uint8_t flags;            /* PTIO_FD_* */
-	uint8_t bready;           /* the backend's private: readiness its
-				     last wait found, not yet reported */
+	struct ptio_source src;   /* first: readiness cache and waiters; its
+				     handle is the descriptor (-1 once
+				     closed) and its oflags are PTIO_FD_* */
 	struct ptio_loop *loop;   /* the loop whose backend watches it */
 };
 
+/* The descriptor of F, or -1 once it is closed. */
+static inline int ptio_fd_fileno(const struct ptio_fd *f)
+{
+	return (int)f->src.handle;
+}
+
 /*
  * ptio_fd_open(f, loop, fd, flags) - make FD a stream on LOOP: set
- * O_NONBLOCK, find out whether it is a socket, and attach it to the loop's
- * backend.  FLAGS may hold PTIO_FD_NOCLOSE (the stream does not own FD).
- * Returns 0 or an error (PTIO_EBADF for a bad fd; the backend's error,
- * e.g. PTIO_EINVAL from select for fd >= FD_SETSIZE).  On error nothing is
- * left registered and FD is not closed.
+ * O_NONBLOCK, find out whether it is a socket or a pipe, and attach it to
+ * the loop's backend.  FLAGS may hold PTIO_FD_NOCLOSE (the stream does not
+ * own FD); any other bit is PTIO_EINVAL.  Returns 0 or an error (PTIO_EBADF
+ * for a bad fd; the backend's error, e.g. PTIO_EINVAL from select for
+ * fd >= FD_SETSIZE).  On error nothing is left registered, FD is neither
+ * closed nor left non-blocking, and F is in the closed state (closing it
+ * again does nothing).
  */
 ptio_ssize ptio_fd_open(struct ptio_fd *f, struct ptio_loop *loop, int fd,
 			unsigned flags);
 
 /* Close the stream: wake waiters with PTIO_ECLOSED, detach from the
- * backend, and close the fd (unless PTIO_FD_NOCLOSE).  Returns 0 or the
- * error from close(2); the stream is closed either way.  Idempotent. */
+ * backend, make the fd blocking again if it was when opened (O_NONBLOCK
+ * belongs to the open file description, which a dup or another process
+ * may share), and close it (unless PTIO_FD_NOCLOSE).  Returns 0 or the
+ * error from fcntl(2) or close(2); the stream is closed either way, and
+ * close is never retried after EINTR.  Idempotent. */
 ptio_ssize ptio_fd_close(struct ptio_fd *f);
 
 /* Shut down the write side of a socket (the peer reads end of stream). */
@@ -99,7 +111,9 @@ extern const struct ptio_write_vt ptio_fd_write_vt;
  * wake both waiters (no busy loop: the woken task's next call returns the
  * error or end of stream, and the fd is not polled again until someone
  * waits on it).  Memory: two arrays that grow by doubling with the number
- * of waiting fds (16 bytes per waiting fd on x86-64).
+ * of waiting fds (16 bytes per waiting fd on x86-64), and a table of 4
+ * bytes per descriptor number up to the highest one that ever waited,
+ * which finds a stream's entry without a field in every stream.
  */
 struct ptio_poll {
 	struct ptio_backend base;  /* first */
@@ -107,6 +121,8 @@ struct ptio_poll {
 	struct ptio_fd **who;      /* the stream of each pfd entry */
 	size_t n;                  /* entries in use */
 	size_t cap;                /* entries allocated */
+	int32_t *slot;             /* by fd number: its pfd index, or -1 */
+	size_t nslot;              /* length of slot */
 };
 
 /* Initialise the backend (allocates nothing yet); returns &pb->base. */

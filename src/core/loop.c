@@ -56,7 +56,6 @@ static bool unlink_from(struct ptio_task **head, struct ptio_task **tail,
 static void task_start(struct ptio_loop *loop, struct ptio_task *task,
 		       ptio_task_fn fn, unsigned flags)
 {
-	PTIO_ASSERT(!ptio_task_alive(task) || task->loop != loop);
 	task->u.source = NULL;
 	task->loop = loop;
 	task->fn = fn;
@@ -88,7 +87,7 @@ void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
 
 	/* A queued task runs next round anyway and re-arms then; arming now
 	 * would leave a timer on a task that holds no wait. */
-	if (task->flags & PTIO_TASK_QUEUED)
+	if (task->flags & (PTIO_TASK_QUEUED | PTIO_TASK_WOKEN))
 		return;
 	if (task->flags & PTIO_TASK_TIMER)
 		ptio__timer_remove(loop, tt);
@@ -112,6 +111,12 @@ void ptio__task_quiesce(struct ptio_task *task)
 
 void ptio_task_wake(struct ptio_task *task)
 {
+	/* The running task is queued when its machine suspends, not now: if
+	 * the machine finishes instead, the queue must not hold it. */
+	if (task->flags & PTIO_TASK_RUNNING) {
+		task->flags |= PTIO_TASK_WOKEN;
+		return;
+	}
 	if (!(task->flags & PTIO_TASK_ALIVE) || (task->flags & PTIO_TASK_QUEUED))
 		return;
 	ptio__task_quiesce(task);
@@ -122,12 +127,12 @@ void ptio_task_cancel(struct ptio_task *task)
 {
 	struct ptio_loop *loop = task->loop;
 
-	if (!(task->flags & PTIO_TASK_ALIVE))
-		return;
 	if (task->flags & PTIO_TASK_RUNNING) {
 		task->flags |= PTIO_TASK_CANCEL; /* finished by the loop */
 		return;
 	}
+	if (!(task->flags & PTIO_TASK_ALIVE))
+		return;
 	ptio__task_quiesce(task);
 	if (task->flags & PTIO_TASK_QUEUED) {
 		if (!unlink_from(&loop->run_head, &loop->run_tail, task))
@@ -242,7 +247,11 @@ static void run_round(struct ptio_loop *loop)
 	while ((t = loop->round) != NULL) {
 		loop->round = t->u.next;
 		t->u.source = NULL;
-		t->flags = (uint8_t)((t->flags & ~PTIO_TASK_QUEUED) |
+		/* Not ALIVE while it runs: if the machine finishes, the loop
+		 * never touches T again, and what T holds already reads as a
+		 * finished task (wake and cancel on it are no-ops). */
+		t->flags = (uint8_t)((t->flags & ~(PTIO_TASK_QUEUED |
+						   PTIO_TASK_ALIVE)) |
 				     PTIO_TASK_RUNNING);
 		r = t->fn(t);
 		if (r != PTIO_PENDING) {
@@ -250,10 +259,14 @@ static void run_round(struct ptio_loop *loop)
 			loop->ntasks--;
 			continue;
 		}
-		t->flags &= (uint8_t)~PTIO_TASK_RUNNING;
+		t->flags = (uint8_t)((t->flags & ~PTIO_TASK_RUNNING) |
+				     PTIO_TASK_ALIVE);
 		if (t->flags & PTIO_TASK_CANCEL) {
-			t->flags &= (uint8_t)~PTIO_TASK_CANCEL;
+			t->flags &= (uint8_t)~(PTIO_TASK_CANCEL | PTIO_TASK_WOKEN);
 			ptio_task_cancel(t);
+		} else if (t->flags & PTIO_TASK_WOKEN) {
+			t->flags &= (uint8_t)~PTIO_TASK_WOKEN;
+			ptio_task_wake(t);
 		}
 	}
 }

@@ -33,7 +33,7 @@ void ptio_port_source_ready(struct ptio_port_source *ps, unsigned bits)
 	pb->ops->irq_restore(s);
 }
 
-/* ---- Delivery (thread context) ------------------------------------------ */
+/* ---- Delivery (thread context) ------------------------------------------- */
 
 size_t ptio_port_backend_deliver(struct ptio_port_backend *pb)
 {

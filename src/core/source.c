@@ -21,6 +21,9 @@ void ptio_source_init(struct ptio_source *src, unsigned ready, unsigned flags)
 	src->waiter[0] = src->waiter[1] = NULL;
 	src->ready = (uint8_t)ready;
 	src->flags = (uint8_t)flags;
+	src->oflags = 0;
+	src->spare = 0;
+	src->handle = -1;
 }
 
 static ptio_ssize backend_update(struct ptio_loop *loop, struct ptio_source *src)
@@ -95,7 +98,7 @@ ptio_ssize ptio_source_poll(struct ptio_source *src, struct ptio_task *task,
 		return PTIO_WOULD_BLOCK;
 	/* A task already queued to run (it woke itself) will poll again
 	 * next round; it cannot wait while it sits in the run queue. */
-	if (task->flags & PTIO_TASK_QUEUED)
+	if (task->flags & (PTIO_TASK_QUEUED | PTIO_TASK_WOKEN))
 		return PTIO_PENDING;
 	return wait_on(src, task, interest);
 }

@@ -1,0 +1,834 @@
+/*
+ * samples/echo-server.c - a TCP echo server on the loopback interface, in
+ * two styles, that reports what an idle connection costs in heap bytes.
+ *
+ *   echo-server [--port N] [--host ADDR] [--mode ergonomic|scratch]
+ *               [--max-conns N] [--report-at N] [--exit-after N]
+ *               [--drain-ms MS]
+ *
+ * The first line on stdout is "port N" (the port really bound, so
+ * --port 0 lets the system pick one).  Each connection is one task:
+ *
+ *  ergonomic  the connection owns a 4 KiB buffer and loops ptio_read,
+ *             ptio_write_all, exactly like blocking code with awaits.
+ *  scratch    the seed's memory-sensitive path: the connection owns no
+ *             buffer.  It awaits READ readiness, reads into the loop's
+ *             shared scratch buffer and writes the bytes back before it
+ *             next suspends (see scratch_echo for the rare case where the
+ *             peer does not take them all).
+ *
+ * Heap report: once --report-at N connections are open and every one of
+ * them is idle (waiting to read), or whenever SIGUSR1 arrives, the server
+ * prints
+ *
+ *     heap_per_conn B sizeof_conn S conns N idle I mode M heap H
+ *
+ * where B is (heap in use now - heap in use before the first accept)
+ * divided by the N open connections: the connection structs with their
+ * allocator overhead plus whatever the backend keeps per waiting fd; S is
+ * sizeof the connection struct, I how many connections are idle, and H
+ * what counted the heap (mallinfo2, asan, or none).
+ *
+ * Stopping: SIGTERM or SIGINT (or --exit-after N closed connections) stops
+ * accepting and lets open connections finish for up to --drain-ms
+ * (default 2000).  The exit status is 0 when every connection ended, 3 when
+ * some were still open at the drain deadline, 1 on a setup error.
+ *
+ * The file is divided into: options and statistics, heap measurement, the
+ * two connection styles, accepting, housekeeping (signals, report,
+ * shutdown), and main.
+ */
+#include <errno.h>
+#include <getopt.h>
+#ifdef HAVE_MALLINFO2
+#include <malloc.h>
+#endif
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <ptio.h>
+
+/* With --with-lc=addrlabels, GCC 12's -Wdangling-pointer takes the label
+ * address a machine stores in its continuation for a pointer to a local.
+ * It is not one: labels live as long as the function's code. */
+#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && \
+	defined(PTIO_CONF_LC_ADDRLABELS)
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ECHO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ECHO_ASAN 1
+#endif
+#endif
+#ifdef ECHO_ASAN
+/* From the sanitizer runtime (sanitizer/allocator_interface.h, a header
+ * not every compiler installation ships). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
+
+/* ---- Options and statistics --------------------------------------------- */
+
+enum echo_mode { MODE_ERGONOMIC, MODE_SCRATCH };
+
+static struct {
+	const char *host;
+	unsigned port;
+	enum echo_mode mode;
+	size_t max_conns;   /* 0: no limit */
+	size_t report_at;   /* 0: only on SIGUSR1 */
+	size_t exit_after;  /* 0: run until a signal */
+	uint32_t drain_ms;
+} opt = { "127.0.0.1", 0, MODE_SCRATCH, 0, 0, 0, 2000 };
+
+/* The server's state: one loop, one listener, one accepting task and one
+ * housekeeping task, all static so that the heap holds nothing but what
+ * the connections cost. */
+static struct {
+	struct ptio_poll poll;
+	struct ptio_loop loop;
+	struct ptio_fd listener;
+	struct ptio_timed_task accept_task;  /* timed: it may back off */
+	struct ptio_op accept_op;
+	struct ptio_timed_task house_task;   /* timed: it ticks */
+	struct ptio_op house_op;
+	ptio_tick drain_until;
+	long heap_base;         /* heap in use before the first accept */
+	size_t nconns;          /* connections open */
+	size_t nidle;           /* of those, waiting for their peer to send */
+	size_t accepted;
+	size_t refused;         /* over --max-conns */
+	size_t closed;
+	size_t failed;          /* connections that ended with an error */
+	size_t overflows;       /* scratch writes that fell short */
+	bool listening;         /* the listener is open */
+	bool reported;          /* the --report-at report was printed */
+	bool draining;
+	bool forced;            /* connections were still open at exit */
+} srv;
+
+/* The shared scratch buffer of the memory-sensitive path: one for the
+ * whole server, however many connections it has.  Not on the heap, like
+ * the rest of the server's fixed state. */
+static uint8_t scratch[64 * 1024];
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t report_requested;
+
+/* ---- Heap measurement ------------------------------------------------- */
+
+/* Heap bytes in use now, or -1 when this host cannot tell.  glibc's
+ * mallinfo2 counts whole chunks (the allocator's header and rounding
+ * included), which is the honest cost.  It also counts freed chunks that
+ * wait in glibc's per-thread cache, a few KiB here from the backend's
+ * arrays outgrowing their old selves; run with
+ * GLIBC_TUNABLES=glibc.malloc.tcache_count=0 (as the demo does) for an
+ * exact count.  Under AddressSanitizer glibc's allocator is not used and
+ * the sanitizer's own count (requested bytes, no overhead) is what there
+ * is. */
+static long heap_in_use(void)
+{
+#if defined(ECHO_ASAN)
+	return (long)__sanitizer_get_current_allocated_bytes();
+#elif defined(HAVE_MALLINFO2)
+	struct mallinfo2 mi = mallinfo2();
+
+	/* uordblks: chunks in the heap; hblkhd: big blocks malloc took
+	 * straight from mmap (a pool block of ergonomic connections). */
+	return (long)(mi.uordblks + mi.hblkhd);
+#else
+	return -1;
+#endif
+}
+
+static const char *heap_source(void)
+{
+#if defined(ECHO_ASAN)
+	return "asan";
+#elif defined(HAVE_MALLINFO2)
+	return "mallinfo2";
+#else
+	return "none";
+#endif
+}
+
+static size_t conn_size(void);
+
+static void heap_report(void)
+{
+	long now = heap_in_use();
+	long per = -1;
+
+	if (now >= 0 && srv.heap_base >= 0 && srv.nconns > 0)
+		per = (now - srv.heap_base + (long)srv.nconns / 2) /
+		      (long)srv.nconns;
+	printf("heap_per_conn %ld sizeof_conn %zu conns %zu idle %zu "
+	       "mode %s heap %s\n", per, conn_size(), srv.nconns, srv.nidle,
+	       opt.mode == MODE_SCRATCH ? "scratch" : "ergonomic",
+	       heap_source());
+	fflush(stdout);
+}
+
+/* Bookkeeping shared by both styles when a connection ends. */
+static void conn_ended(ptio_ssize result)
+{
+	srv.nconns--;
+	srv.closed++;
+	/* A peer that resets or vanishes is not the server's failure. */
+	if (result < 0 && result != PTIO_ECONNRESET && result != PTIO_EPIPE)
+		srv.failed++;
+	if (opt.exit_after > 0 && srv.closed >= opt.exit_after)
+		stop_requested = 1;
+}
+
+/* ---- Connection memory ---------------------------------------------------
+ *
+ * Connection structs come from a pool that carves blocks of POOL_BLOCK
+ * structs out of malloc and keeps freed ones on a free list, as a server
+ * holding many connections would.  An idle connection then costs its
+ * struct and no allocator header or rounding (glibc would round a 72-byte
+ * struct up to an 80-byte block plus its header).  Blocks are kept until
+ * exit: a server that once held N connections keeps room for N.  The heap
+ * report counts the blocks, so the last block's slack shows in it.
+ */
+
+#define POOL_BLOCK 64
+
+struct pool_item {
+	struct pool_item *next;
+};
+
+struct pool_block {
+	struct pool_block *next;
+	void *items[]; /* POOL_BLOCK items of the pool's size */
+};
+
+/* Items are aligned like pointers, which is all the connection structs
+ * need (they hold pointers, sizes and bytes). */
+struct pool {
+	size_t size;              /* bytes per item */
+	struct pool_item *free;   /* items ready for pool_get */
+	struct pool_block *blocks;
+};
+
+static void pool_init(struct pool *p, size_t size)
+{
+	size_t a = sizeof(void *);
+
+	p->size = (size + a - 1) / a * a;
+	p->free = NULL;
+	p->blocks = NULL;
+}
+
+static void *pool_get(struct pool *p)
+{
+	struct pool_item *it;
+
+	if (p->free == NULL) {
+		struct pool_block *b =
+			malloc(sizeof(*b) + p->size * POOL_BLOCK);
+		size_t i;
+
+		if (b == NULL)
+			return NULL;
+		b->next = p->blocks;
+		p->blocks = b;
+		for (i = POOL_BLOCK; i-- > 0;) {
+			it = (struct pool_item *)(void *)((char *)b->items +
+							  i * p->size);
+			it->next = p->free;
+			p->free = it;
+		}
+	}
+	it = p->free;
+	p->free = it->next;
+	return it;
+}
+
+static void pool_put(struct pool *p, void *obj)
+{
+	struct pool_item *it = obj;
+
+	it->next = p->free;
+	p->free = it;
+}
+
+static void pool_destroy(struct pool *p)
+{
+	while (p->blocks != NULL) {
+		struct pool_block *b = p->blocks;
+
+		p->blocks = b->next;
+		free(b);
+	}
+	p->free = NULL;
+}
+
+static struct pool conn_pool;
+
+/* ---- Ergonomic connections ---------------------------------------------- */
+
+/* Everything a connection needs lives here, its buffer included: 4 KiB per
+ * connection whether it is busy or idle. */
+struct ergo_conn {
+	struct ptio_task task;  /* plain: it never sleeps */
+	struct ptio_fd fd;
+	struct ptio_op op;   /* state of the read or write_all in progress */
+	size_t len;          /* bytes in buf to echo; must survive write_all */
+	uint8_t buf[4096];
+};
+
+/* The connection's machine: read what comes, write all of it back, until
+ * end of stream or an error.  Returns 0 or the error. */
+static ptio_ssize ergo_machine(struct ergo_conn *c)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&c->task.pt);
+	for (;;) {
+		srv.nidle++;
+		PTIO_AWAIT(&c->task.pt, r, ptio_read(&c->op,
+			   ptio_fd_reader(&c->fd), c->buf, sizeof c->buf));
+		srv.nidle--;
+		if (r <= 0)
+			break;
+		c->len = (size_t)r;
+		PTIO_AWAIT(&c->task.pt, r, ptio_write_all(&c->op,
+			   ptio_fd_writer(&c->fd), c->buf, c->len));
+		if (r < 0)
+			break;
+	}
+	PTIO_END_WITH(&c->task.pt, r < 0 ? r : 0);
+}
+
+/* The task function wraps the machine so that the struct holding the
+ * machine's continuation is freed only after the machine has finished
+ * writing to it (PTIO_END resets the continuation as it returns). */
+static ptio_ssize ergo_task(struct ptio_task *t)
+{
+	struct ergo_conn *c = PTIO_CONTAINER_OF(t, struct ergo_conn, task);
+	ptio_ssize r = ergo_machine(c);
+
+	if (r != PTIO_PENDING) {
+		ptio_fd_close(&c->fd);
+		pool_put(&conn_pool, c);
+		conn_ended(r);
+	}
+	return r;
+}
+
+static ptio_ssize ergo_start(int fd)
+{
+	struct ergo_conn *c = pool_get(&conn_pool);
+	ptio_ssize r;
+
+	if (c == NULL)
+		return PTIO_ENOMEM;
+	r = ptio_fd_open(&c->fd, &srv.loop, fd, 0);
+	if (r < 0) {
+		pool_put(&conn_pool, c);
+		return r;
+	}
+	ptio_op_init(&c->op, &c->task);
+	ptio_task_start(&srv.loop, &c->task, ergo_task);
+	return 0;
+}
+
+/* ---- Scratch connections ----------------------------------------------- */
+
+/*
+ * The memory-sensitive path.  The connection holds no buffer: it waits for
+ * READ readiness holding nothing, reads into the loop's scratch buffer,
+ * and writes the bytes back at once, without suspending, because the
+ * scratch buffer belongs to whichever task runs next once this one
+ * suspends.
+ *
+ * The one hard case is a peer that does not read its echo: the write
+ * takes only part of the bytes and the rest may not stay in the scratch
+ * buffer across the wait for WRITE readiness.  Only then does the
+ * connection copy the remainder into an overflow block sized to fit,
+ * waits until it is written, frees it, and reads again.  It reads nothing
+ * while the overflow is pending, so TCP flow control pushes back on the
+ * peer and at most one scratch buffer's worth is ever held per
+ * connection.  An idle connection, or one whose peer keeps up, holds just
+ * the struct below.
+ */
+struct overflow {
+	struct overflow *next;         /* the server's list of them */
+	struct scratch_conn *owner;
+	size_t len;      /* bytes in data */
+	size_t off;      /* bytes of data already written */
+	uint8_t data[];
+};
+
+/* Held-up writes are rare, so they live in one list the server searches,
+ * not behind a pointer in every connection: an idle connection holds just
+ * its task and its stream. */
+static struct overflow *overflows;
+
+struct scratch_conn {
+	struct ptio_task task;  /* plain (no timer), and no op:
+				   ptio_wait_ready needs neither */
+	struct ptio_fd fd;
+};
+
+/* Where the list holds C's overflow, or NULL when C has none. */
+static struct overflow **overflow_of(const struct scratch_conn *c)
+{
+	struct overflow **p;
+
+	for (p = &overflows; *p != NULL; p = &(*p)->next)
+		if ((*p)->owner == c)
+			return p;
+	return NULL;
+}
+
+/* Unlink and free the overflow at *P. */
+static void overflow_free(struct overflow **p)
+{
+	struct overflow *o = *p;
+
+	*p = o->next;
+	free(o);
+}
+
+/* Keep the remainder BUF[0..LEN) of a short write; 0 or PTIO_ENOMEM. */
+static ptio_ssize overflow_keep(struct scratch_conn *c, const uint8_t *buf,
+				size_t len)
+{
+	struct overflow *o = malloc(sizeof *o + len);
+
+	if (o == NULL)
+		return PTIO_ENOMEM;
+	memcpy(o->data, buf, len);
+	o->owner = c;
+	o->len = len;
+	o->off = 0;
+	o->next = overflows;
+	overflows = o;
+	srv.overflows++;
+	return 0;
+}
+
+/* Write what C's overflow holds; free it once empty.  Returns 0 (go on,
+ * whether or not it is empty yet) or an error. */
+static ptio_ssize overflow_drain(struct scratch_conn *c)
+{
+	struct overflow **p = overflow_of(c);
+	struct overflow *o = *p;
+	ptio_ssize w;
+
+	w = ptio_nb_write(ptio_fd_writer(&c->fd), o->data + o->off,
+			  o->len - o->off);
+	if (w == PTIO_WOULD_BLOCK)
+		return 0;
+	if (w < 0)
+		return w;
+	o->off += (size_t)w;
+	if (o->off == o->len)
+		overflow_free(p);
+	return 0;
+}
+
+/* Read once into the scratch buffer and write it all back, or keep what
+ * the peer would not take in an overflow block.  Returns the count read,
+ * 0 at end of stream, PTIO_WOULD_BLOCK, or an error.  Never suspends. */
+static ptio_ssize scratch_echo(struct scratch_conn *c)
+{
+	size_t cap;
+	uint8_t *buf = ptio_loop_scratch(c->task.loop, &cap);
+	ptio_ssize n, w;
+
+	n = ptio_nb_read(ptio_fd_reader(&c->fd), buf, cap);
+	if (n <= 0)
+		return n;
+	w = ptio_nb_write(ptio_fd_writer(&c->fd), buf, (size_t)n);
+	if (w == PTIO_WOULD_BLOCK)
+		w = 0;
+	if (w < 0)
+		return w;
+	if (w < n) {
+		w = overflow_keep(c, buf + w, (size_t)(n - w));
+		if (w < 0)
+			return w;
+	}
+	return n;
+}
+
+/* True when COUNT bytes fill the loop's whole scratch buffer. */
+static bool scratch_filled(struct ptio_loop *loop, ptio_ssize count)
+{
+	size_t cap;
+
+	(void)ptio_loop_scratch(loop, &cap);
+	return (size_t)count == cap;
+}
+
+/* The connection's machine.  Returns 0 at end of stream or the error. */
+static ptio_ssize scratch_machine(struct scratch_conn *c)
+{
+	struct ptio_task *t = &c->task;
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&t->pt);
+	for (;;) {
+		if (overflow_of(c) != NULL) {
+			PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t,
+				   ptio_fd_ready(&c->fd), PTIO_WRITE));
+			if (r >= 0)
+				r = overflow_drain(c);
+			if (r < 0)
+				break;
+			continue;
+		}
+		srv.nidle++;
+		PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t,
+			   ptio_fd_ready(&c->fd), PTIO_READ));
+		srv.nidle--;
+		if (r >= 0)
+			r = scratch_echo(c);
+		if (r == PTIO_WOULD_BLOCK)
+			continue;
+		if (r <= 0)
+			break;
+		/* A read that filled the scratch buffer means more is
+		 * probably queued: let the other connections have a turn
+		 * rather than echo this one until its peer pauses. */
+		if (scratch_filled(t->loop, r))
+			PTIO_YIELD(&t->pt, t);
+	}
+	PTIO_END_WITH(&t->pt, r < 0 ? r : 0);
+}
+
+/* See ergo_task for why the machine is wrapped. */
+static ptio_ssize scratch_task(struct ptio_task *t)
+{
+	struct scratch_conn *c = PTIO_CONTAINER_OF(t, struct scratch_conn,
+						   task);
+	ptio_ssize r = scratch_machine(c);
+
+	if (r != PTIO_PENDING) {
+		struct overflow **p = overflow_of(c);
+
+		if (p != NULL)
+			overflow_free(p);
+		ptio_fd_close(&c->fd);
+		pool_put(&conn_pool, c);
+		conn_ended(r);
+	}
+	return r;
+}
+
+static ptio_ssize scratch_start(int fd)
+{
+	struct scratch_conn *c = pool_get(&conn_pool);
+	ptio_ssize r;
+
+	if (c == NULL)
+		return PTIO_ENOMEM;
+	r = ptio_fd_open(&c->fd, &srv.loop, fd, 0);
+	if (r < 0) {
+		pool_put(&conn_pool, c);
+		return r;
+	}
+	ptio_task_start(&srv.loop, &c->task, scratch_task);
+	return 0;
+}
+
+static size_t conn_size(void)
+{
+	return opt.mode == MODE_SCRATCH ? sizeof(struct scratch_conn)
+					: sizeof(struct ergo_conn);
+}
+
+/* ---- Accepting ------------------------------------------------------------ */
+
+/* Give the accepted descriptor FD its connection task, or close it when
+ * the server is full or out of memory. */
+static void conn_start(int fd)
+{
+	ptio_ssize r;
+
+	if (opt.max_conns > 0 && srv.nconns >= opt.max_conns) {
+		close(fd);
+		srv.refused++;
+		return;
+	}
+	r = opt.mode == MODE_SCRATCH ? scratch_start(fd) : ergo_start(fd);
+	if (r < 0) {
+		fprintf(stderr, "echo-server: connection dropped: %s\n",
+			ptio_strerror(r));
+		close(fd);
+		srv.failed++;
+		return;
+	}
+	srv.nconns++;
+	srv.accepted++;
+}
+
+/* True for the errors that mean "out of descriptors or memory for now". */
+static bool accept_should_back_off(ptio_ssize r)
+{
+	return r == PTIO_EMFILE || r == PTIO_ENFILE || r == PTIO_ENOBUFS ||
+	       r == PTIO_ENOMEM;
+}
+
+/* Accept until the listener is closed (PTIO_ECLOSED at shutdown).  When
+ * descriptors run out the listener stays readable, so accepting again at
+ * once would spin: sleep a little instead and let connections end. */
+static ptio_ssize accept_fn(struct ptio_task *t)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&t->pt);
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r, ptio_tcp_accept(&srv.accept_op,
+						      &srv.listener));
+		if (accept_should_back_off(r)) {
+			PTIO_AWAIT(&t->pt, r, ptio_sleep(&srv.accept_op, 50));
+			continue;
+		}
+		if (r < 0)
+			break;
+		conn_start((int)r);
+	}
+	if (!srv.draining)
+		fprintf(stderr, "echo-server: accept: %s\n", ptio_strerror(r));
+	PTIO_END(&t->pt);
+}
+
+/* ---- Housekeeping ---------------------------------------------------------- */
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_report(int sig)
+{
+	(void)sig;
+	report_requested = 1;
+}
+
+/* No SA_RESTART: a signal cuts the backend's wait short.  Either way the
+ * housekeeping task looks at the flags every HOUSE_TICK ms. */
+static void signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_report;
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+#define HOUSE_TICK 10
+
+/* Print the report once --report-at connections are open and all idle. */
+static void house_check_report(void)
+{
+	if (report_requested) {
+		report_requested = 0;
+		heap_report();
+	}
+	if (opt.report_at > 0 && !srv.reported &&
+	    srv.nconns >= opt.report_at && srv.nidle == srv.nconns) {
+		srv.reported = true;
+		heap_report();
+	}
+}
+
+/* Stop accepting; open connections get until the drain deadline. */
+static void house_begin_drain(void)
+{
+	srv.draining = true;
+	srv.drain_until = ptio_tick_after(ptio_loop_now(&srv.loop),
+					  opt.drain_ms);
+	if (srv.listening)
+		ptio_fd_close(&srv.listener);
+	srv.listening = false;
+}
+
+/* The housekeeping task: a 10 ms tick that turns signals into actions
+ * (the handlers only set flags) and ends the loop at shutdown. */
+static ptio_ssize house_fn(struct ptio_task *t)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&t->pt);
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r, ptio_sleep(&srv.house_op, HOUSE_TICK));
+		house_check_report();
+		if (stop_requested && !srv.draining)
+			house_begin_drain();
+		if (srv.draining && srv.nconns == 0)
+			break;
+		if (srv.draining && ptio_tick_reached(ptio_loop_now(&srv.loop),
+						      srv.drain_until)) {
+			srv.forced = true;
+			ptio_loop_stop(&srv.loop);
+		}
+	}
+	PTIO_END_WITH(&t->pt, r);
+}
+
+/* ---- Main ------------------------------------------------------------------ */
+
+static void usage(FILE *to)
+{
+	fprintf(to,
+		"usage: echo-server [--port N] [--host ADDR] "
+		"[--mode ergonomic|scratch]\n"
+		"                   [--max-conns N] [--report-at N] "
+		"[--exit-after N] [--drain-ms MS]\n");
+}
+
+/* Parse a decimal option value in [0, MAX] or exit with a message. */
+static unsigned long parse_num(const char *name, const char *s,
+			       unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v > max || *s == '-') {
+		fprintf(stderr, "echo-server: bad value for --%s: '%s'\n",
+			name, s);
+		exit(1);
+	}
+	return v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "max-conns", required_argument, NULL, 'c' },
+		{ "report-at", required_argument, NULL, 'r' },
+		{ "exit-after", required_argument, NULL, 'x' },
+		{ "drain-ms", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'p')
+			opt.port = (unsigned)parse_num("port", optarg, 65535);
+		else if (ch == 'H')
+			opt.host = optarg;
+		else if (ch == 'm' && strcmp(optarg, "scratch") == 0)
+			opt.mode = MODE_SCRATCH;
+		else if (ch == 'm' && strcmp(optarg, "ergonomic") == 0)
+			opt.mode = MODE_ERGONOMIC;
+		else if (ch == 'c')
+			opt.max_conns = parse_num("max-conns", optarg, SIZE_MAX);
+		else if (ch == 'r')
+			opt.report_at = parse_num("report-at", optarg, SIZE_MAX);
+		else if (ch == 'x')
+			opt.exit_after = parse_num("exit-after", optarg,
+						   SIZE_MAX);
+		else if (ch == 'd')
+			opt.drain_ms = (uint32_t)parse_num("drain-ms", optarg,
+							   PTIO_TICK_MAX_DELAY);
+		else if (ch == 'h') {
+			usage(stdout);
+			exit(0);
+		} else {
+			usage(stderr);
+			exit(1);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(1);
+	}
+}
+
+/* Thousands of connections need more descriptors than the usual soft
+ * limit of 1024: take everything the hard limit allows. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int serve(void)
+{
+	ptio_ssize r;
+
+	r = ptio_tcp_listen(&srv.listener, &srv.loop, opt.host,
+			    (uint16_t)opt.port, 4096);
+	srv.listening = r >= 0;
+	if (r >= 0)
+		r = ptio_tcp_port(&srv.listener);
+	if (r < 0) {
+		fprintf(stderr, "echo-server: listen on %s:%u: %s\n", opt.host,
+			opt.port, ptio_strerror(r));
+		return 1;
+	}
+	printf("port %ld\n", (long)r);
+	fflush(stdout);
+
+	/* Everything the server needs whatever its load exists by now,
+	 * stdout's buffer included: what the heap grows by from here on is
+	 * what the connections cost. */
+	pool_init(&conn_pool, conn_size());
+	srv.heap_base = heap_in_use();
+	ptio_op_init(&srv.accept_op, &srv.accept_task.task);
+	ptio_timed_task_start(&srv.loop, &srv.accept_task, accept_fn);
+	ptio_op_init(&srv.house_op, &srv.house_task.task);
+	ptio_timed_task_start(&srv.loop, &srv.house_task, house_fn);
+	r = ptio_loop_run(&srv.loop, PTIO_RUN_DEFAULT);
+	if (r < 0) {
+		fprintf(stderr, "echo-server: loop: %s\n", ptio_strerror(r));
+		return 1;
+	}
+	printf("stats accepted %zu refused %zu closed %zu failed %zu "
+	       "overflows %zu\n", srv.accepted, srv.refused, srv.closed,
+	       srv.failed, srv.overflows);
+	if (srv.forced) {
+		/* The rest of the connections are abandoned: the process is
+		 * about to exit and the system closes their descriptors. */
+		printf("drain timed out with %zu connections open\n",
+		       srv.nconns);
+		return 3;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	parse_args(argc, argv);
+	raise_fd_limit();
+	signals_install();
+	ptio_loop_init(&srv.loop, ptio_poll_init(&srv.poll));
+	ptio_loop_set_scratch(&srv.loop, scratch, sizeof scratch);
+	status = serve();
+	if (srv.listening)
+		ptio_fd_close(&srv.listener);
+	if (!srv.forced) {
+		ptio_poll_destroy(&srv.poll);
+		pool_destroy(&conn_pool);
+	}
+	return status;
+}

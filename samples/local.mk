@@ -1,0 +1,19 @@
+## samples/local.mk - the host samples and the demo.
+
+include samples/bufio.mk
+
+## The echo pair: a server in two styles (ergonomic, scratch) that reports
+## heap bytes per idle connection, and a client that verifies every byte.
+noinst_PROGRAMS += samples/echo-server samples/echo-client
+samples_echo_server_SOURCES = samples/echo-server.c
+samples_echo_server_LDADD = libptio.la
+samples_echo_client_SOURCES = samples/echo-client.c
+samples_echo_client_LDADD = libptio.la
+EXTRA_DIST += samples/demo.sh
+
+## make demo: 1000 verified connections against the scratch-mode server,
+## then the heap cost of an idle connection in both modes, side by side.
+PHONY_TARGETS += demo
+demo: samples/echo-server$(EXEEXT) samples/echo-client$(EXEEXT)
+	$(SHELL) $(srcdir)/samples/demo.sh samples/echo-server$(EXEEXT) \
+	  samples/echo-client$(EXEEXT)

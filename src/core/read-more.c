@@ -1,0 +1,122 @@
+/*
+ * src/core/read-more.c - the rest of the provided Read machines:
+ * read_buf_vectored, read_to_end and read_to_string.
+ *
+ * read_to_end appends straight into the caller's ptio_bytes, through a
+ * readbuf over its spare room (uninitialised memory costs nothing), and
+ * grows it through the caller's allocator hook.  read_to_string is the
+ * same loop plus a UTF-8 check of each read's bytes as they land.
+ *
+ * Progress lives in op->p.done (bytes appended by this call) and in the
+ * ptio_bytes itself, so where the call started is always
+ * b->len - op->p.done: nothing else needs to survive a suspension.
+ */
+#include <ptio/bytes.h>
+#include "core/bufio-internal.h"
+
+static struct ptio_ready read_ready(struct ptio_read r)
+{
+	return ptio_read_as_ready(r);
+}
+
+ptio_ssize ptio_read_buf_vectored(struct ptio_op *op, struct ptio_read r,
+				  struct ptio_readbuf *rbs, size_t n)
+{
+	ptio_ssize got = 0;
+
+	PTIO_BEGIN(&op->pt);
+	PTIO__NB_AWAIT(&op->pt, op->task, got,
+		       ptio_nb_read_buf_vectored(r, rbs, n), read_ready(r),
+		       PTIO_READ);
+	PTIO_END_WITH(&op->pt, got);
+}
+
+/* One non-blocking read into B's spare room.  The readbuf is rebuilt on
+ * every attempt, so nothing of it has to survive a wait. */
+static ptio_ssize read_spare(struct ptio_read r, struct ptio_bytes *b)
+{
+	struct ptio_readbuf rb;
+	ptio_ssize n;
+
+	ptio_readbuf_init(&rb, b->data + b->len, b->cap - b->len);
+	n = ptio_nb_read_buf(r, &rb);
+	if (n > 0)
+		b->len += (size_t)n;
+	return n;
+}
+
+/* Room for the next read: grow when full (the hook decides how, or
+ * PTIO_ENOBUFS without one). */
+static ptio_ssize make_room(struct ptio_bytes *b)
+{
+	if (b->len < b->cap)
+		return 0;
+	return ptio_bytes_reserve(b, 1);
+}
+
+/*
+ * Where the UTF-8 check of newly read bytes must start.  Everything in
+ * [start, end) was checked already, except that it may end in a
+ * character cut short by the read; step back to that character's lead
+ * byte (at most three bytes, never before START) so it is checked whole.
+ */
+static size_t utf8_resume(const uint8_t *s, size_t start, size_t end)
+{
+	size_t back;
+
+	for (back = 1; back <= 3 && back <= end - start; back++) {
+		uint8_t c = s[end - back];
+
+		if ((c & 0xC0) != 0x80)
+			return c >= 0xC0 ? end - back : end;
+	}
+	return end;
+}
+
+/*
+ * The machine behind read_to_end and read_to_string.  With TEXT, the bytes
+ * each read appends are checked before the next read; a bad byte puts B
+ * back as it was when the call started.
+ */
+static ptio_ssize read_to_end(struct ptio_op *op, struct ptio_read r,
+			      struct ptio_bytes *b, bool text)
+{
+	ptio_ssize n = 0;
+	size_t start, from, tail;
+
+	PTIO_BEGIN(&op->pt);
+	op->p.done = 0;
+	for (;;) {
+		n = make_room(b);
+		PTIO_TRY(&op->pt, n);
+		PTIO__NB_AWAIT(&op->pt, op->task, n, read_spare(r, b),
+			       read_ready(r), PTIO_READ);
+		PTIO_TRY(&op->pt, n);
+		start = b->len - op->p.done - (size_t)n;
+		if (text) {
+			from = utf8_resume(b->data, start, b->len - (size_t)n);
+			if (ptio_utf8_check(b->data + from, b->len - from,
+					    n == 0 ? NULL : &tail) < 0) {
+				b->len = start;
+				op->p.done = 0;
+				PTIO_RETURN(&op->pt, PTIO_EILSEQ);
+			}
+		}
+		if (n == 0)
+			break;
+		op->p.done += (size_t)n;
+	}
+	PTIO_END_WITH(&op->pt, ptio__count(op->p.done));
+}
+
+ptio_ssize ptio_read_to_end(struct ptio_op *op, struct ptio_read r,
+			    struct ptio_bytes *b)
+{
+	return read_to_end(op, r, b, false);
+}
+
+ptio_ssize ptio_read_to_string(struct ptio_op *op, struct ptio_read r,
+			       struct ptio_bytes *b)
+{
+	return read_to_end(op, r, b, true);
+}

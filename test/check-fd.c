@@ -1,0 +1,1312 @@
+/*
+ * test/check-fd.c - fd streams and the poll backend (src/posix/fd.c,
+ * src/posix/poll.c) on socketpairs and pipes.
+ *
+ * Divided into: helpers; opening and closing; non-blocking and vectored
+ * calls; SIGPIPE; streams shared by two tasks or awaited for both
+ * directions; bulk transfers and hang-ups; close, errors and deadlines
+ * while waiting; signals during waits; many fds in one poll batch.
+ *
+ * Each test keeps its state in one static struct that it clears first, so
+ * the suite also runs in one process (CK_FORK=no, e.g. under valgrind).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <check.h>
+#include "test/helpers.h"
+
+/* ---- Helpers ------------------------------------------------------------- */
+
+/* The byte at offset I of test stream SEED: not periodic at any small
+ * power of two, so a lost, repeated or reordered block shows. */
+static uint8_t pat(size_t i, unsigned seed)
+{
+	return (uint8_t)((i ^ (i >> 8) ^ (i >> 17)) * 131u + seed);
+}
+
+static void pat_fill(uint8_t *buf, size_t len, size_t off, unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = pat(off + i, seed);
+}
+
+static bool pat_check(const uint8_t *buf, size_t len, size_t off,
+		      unsigned seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != pat(off + i, seed))
+			return false;
+	return true;
+}
+
+static void open_socketpair(struct ptio_fd *a, struct ptio_fd *b)
+{
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	PTIO_CK_OK(ptio_fd_open(a, &ptio_test_loop, sv[0], 0));
+	PTIO_CK_OK(ptio_fd_open(b, &ptio_test_loop, sv[1], 0));
+}
+
+static void open_pipe(struct ptio_fd *rd, struct ptio_fd *wr)
+{
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	PTIO_CK_OK(ptio_fd_open(rd, &ptio_test_loop, p[0], 0));
+	PTIO_CK_OK(ptio_fd_open(wr, &ptio_test_loop, p[1], 0));
+}
+
+/* Registrations held by the backend itself (poll entries). */
+static size_t backend_regs(void)
+{
+	struct ptio_backend *be = ptio_test_loop.backend;
+
+	return be->vt->registrations(be);
+}
+
+/* Fill F's outgoing buffer until the system refuses more; returns the
+ * bytes written. */
+static size_t fill_until_blocked(struct ptio_fd *f)
+{
+	static uint8_t junk[65536];
+	size_t total = 0;
+	ptio_ssize r;
+
+	while ((r = ptio_nb_write(ptio_fd_writer(f), junk, sizeof(junk))) > 0)
+		total += (size_t)r;
+	ck_assert_int_eq(r, PTIO_WOULD_BLOCK);
+	ck_assert_uint_eq(f->src.ready & PTIO_WRITABLE, 0);
+	return total;
+}
+
+static bool is_nonblocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	ck_assert_int_ge(fl, 0);
+	return (fl & O_NONBLOCK) != 0;
+}
+
+/* ---- Opening and closing ------------------------------------------------ */
+
+START_TEST(test_open_rejects_bad_input)
+{
+	struct ptio_fd f;
+	int p[2];
+
+	ck_assert_int_eq(ptio_fd_open(&f, &ptio_test_loop, -1, 0), PTIO_EBADF);
+	ck_assert_int_eq(ptio_fd_fileno(&f), -1);
+	ck_assert_int_eq(ptio_fd_close(&f), 0); /* closed: a no-op */
+	ck_assert_int_eq(ptio_fd_open(&f, &ptio_test_loop, 1000, 0),
+			 PTIO_EBADF);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(ptio_fd_open(&f, &ptio_test_loop, p[0], 0x80),
+			 PTIO_EINVAL);
+	/* A refused fd is left as it was: open and blocking. */
+	ck_assert(!is_nonblocking(p[0]));
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(test_open_detects_kind_and_close_owns)
+{
+	struct ptio_fd s0, s1, rd, wr;
+	int fd;
+
+	open_socketpair(&s0, &s1);
+	ck_assert_uint_eq(s0.src.oflags & (PTIO_FD_SOCKET | PTIO_FD_PIPE),
+			  PTIO_FD_SOCKET);
+	ck_assert(is_nonblocking(ptio_fd_fileno(&s0)));
+	open_pipe(&rd, &wr);
+	ck_assert_uint_eq(rd.src.oflags & (PTIO_FD_SOCKET | PTIO_FD_PIPE),
+			  PTIO_FD_PIPE);
+	ck_assert_uint_eq(rd.src.ready, PTIO_READABLE | PTIO_WRITABLE);
+	fd = ptio_fd_fileno(&wr);
+	PTIO_CK_OK(ptio_fd_close(&wr));
+	ck_assert_int_eq(ptio_fd_fileno(&wr), -1);
+	ck_assert_int_eq(fcntl(fd, F_GETFD), -1); /* the stream owned it */
+	ck_assert_int_eq(errno, EBADF);
+	ck_assert_int_eq(ptio_fd_close(&wr), 0);  /* idempotent */
+	PTIO_CK_OK(ptio_fd_close(&rd));
+	PTIO_CK_OK(ptio_fd_close(&s0));
+	PTIO_CK_OK(ptio_fd_close(&s1));
+}
+END_TEST
+
+START_TEST(test_noclose_restores_blocking_mode)
+{
+	struct ptio_fd f;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert(!is_nonblocking(p[0]));
+	PTIO_CK_OK(ptio_fd_open(&f, &ptio_test_loop, p[0], PTIO_FD_NOCLOSE));
+	ck_assert(is_nonblocking(p[0]));
+	ck_assert_uint_ne(f.src.oflags & PTIO_FD_WASBLOCK, 0);
+	PTIO_CK_OK(ptio_fd_close(&f));
+	ck_assert_int_ge(fcntl(p[0], F_GETFD), 0); /* still open */
+	ck_assert(!is_nonblocking(p[0]));           /* and blocking again */
+	/* A descriptor that was non-blocking already stays so. */
+	ck_assert_int_eq(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	PTIO_CK_OK(ptio_fd_open(&f, &ptio_test_loop, p[1], PTIO_FD_NOCLOSE));
+	ck_assert_uint_eq(f.src.oflags & PTIO_FD_WASBLOCK, 0);
+	PTIO_CK_OK(ptio_fd_close(&f));
+	ck_assert(is_nonblocking(p[1]));
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
+START_TEST(test_calls_on_closed_stream_fail)
+{
+	struct ptio_fd a, b;
+	uint8_t byte = 0;
+	struct ptio_readbuf rb;
+
+	open_socketpair(&a, &b);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	ptio_readbuf_init(&rb, &byte, 1);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), &byte, 1),
+			 PTIO_ECLOSED);
+	ck_assert_int_eq(ptio_nb_read_buf_vectored(ptio_fd_reader(&a), &rb, 1),
+			 PTIO_ECLOSED);
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&a), &byte, 1),
+			 PTIO_ECLOSED);
+	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&a), NULL, PTIO_READ),
+			 PTIO_ECLOSED);
+	ck_assert_int_eq(ptio_fd_shutdown_write(&a), PTIO_ECLOSED);
+	/* The peer sees end of stream. */
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&b), &byte, 1), 0);
+	PTIO_CK_OK(ptio_fd_close(&b));
+}
+END_TEST
+
+/* ---- Non-blocking and vectored calls ------------------------------------ */
+
+START_TEST(test_would_block_clears_readiness)
+{
+	struct ptio_fd a, b;
+	uint8_t buf[8];
+
+	open_socketpair(&a, &b);
+	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&a), NULL, PTIO_READ),
+			 PTIO_READABLE);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), buf, sizeof(buf)),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_uint_eq(a.src.ready, PTIO_WRITABLE);
+	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&a), NULL, PTIO_READ),
+			 PTIO_WOULD_BLOCK);
+	/* Zero-length calls make no system call and change nothing. */
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), buf, 0), 0);
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&a), buf, 0), 0);
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&b), "hey", 3), 3);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), buf, sizeof(buf)),
+			 3);
+	ck_assert_int_eq(memcmp(buf, "hey", 3), 0);
+	ck_assert_uint_eq(fill_until_blocked(&a) > 0, 1);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+}
+END_TEST
+
+START_TEST(test_vectored_read_spreads_over_readbufs)
+{
+	struct ptio_fd a, b;
+	struct ptio_iovec iov[4];
+	struct ptio_readbuf rbs[4];
+	uint8_t x[3], y[10], z[100];
+
+	open_socketpair(&a, &b);
+	iov[0] = ptio_iovec_make("", 0);
+	iov[1] = ptio_iovec_make("abc", 3);
+	iov[2] = ptio_iovec_make("", 0);
+	iov[3] = ptio_iovec_make("defgh", 5);
+	ck_assert_int_eq(ptio_nb_write_vectored(ptio_fd_writer(&a), iov, 4), 8);
+	ptio_readbuf_init(&rbs[0], x, sizeof(x));
+	ptio_readbuf_init(&rbs[1], NULL, 0);
+	ptio_readbuf_init(&rbs[2], y, sizeof(y));
+	ck_assert_uint_eq(ptio_readbuf_append(&rbs[2], "12345678", 8), 8);
+	ptio_readbuf_init(&rbs[3], z, sizeof(z));
+	ck_assert_int_eq(ptio_nb_read_buf_vectored(ptio_fd_reader(&b), rbs, 4),
+			 8);
+	ck_assert_uint_eq(rbs[0].filled, 3);
+	ck_assert_uint_eq(rbs[1].filled, 0);
+	ck_assert_uint_eq(rbs[2].filled, 10);
+	ck_assert_uint_eq(rbs[3].filled, 3);
+	ck_assert_uint_ge(rbs[3].initialized, 3);
+	ck_assert_int_eq(memcmp(x, "abc", 3), 0);
+	ck_assert_int_eq(memcmp(y, "12345678de", 10), 0);
+	ck_assert_int_eq(memcmp(z, "fgh", 3), 0);
+	ck_assert_int_eq(ptio_nb_read_buf_vectored(ptio_fd_reader(&b), rbs, 4),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_uint_eq(b.src.ready & PTIO_READABLE, 0);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+}
+END_TEST
+
+/* More readbufs than one readv takes: the read is short, and exactly the
+ * readbufs it reached advance. */
+START_TEST(test_vectored_read_many_readbufs)
+{
+	struct ptio_fd a, b;
+	static struct ptio_readbuf rbs[200];
+	static uint8_t bytes[200], src[200];
+	ptio_ssize r;
+	size_t i;
+
+	open_socketpair(&a, &b);
+	pat_fill(src, sizeof(src), 0, 7);
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&a), src, sizeof(src)),
+			 (ptio_ssize)sizeof(src));
+	for (i = 0; i < 200; i++)
+		ptio_readbuf_init(&rbs[i], &bytes[i], 1);
+	r = ptio_nb_read_buf_vectored(ptio_fd_reader(&b), rbs, 200);
+	ck_assert_int_gt(r, 0);
+	ck_assert_int_le(r, 200);
+	for (i = 0; i < 200; i++)
+		ck_assert_uint_eq(rbs[i].filled, i < (size_t)r ? 1 : 0);
+	ck_assert(pat_check(bytes, (size_t)r, 0, 7));
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+}
+END_TEST
+
+/* More slices than writev takes (IOV_MAX, 1024 on Linux): a short write,
+ * never EINVAL. */
+START_TEST(test_vectored_write_caps_slices)
+{
+	struct ptio_fd a, b;
+	static struct ptio_iovec iov[3000];
+	static uint8_t src[3000], dst[3000];
+	ptio_ssize r;
+	size_t i;
+
+	open_socketpair(&a, &b);
+	pat_fill(src, sizeof(src), 0, 3);
+	for (i = 0; i < 3000; i++)
+		iov[i] = ptio_iovec_make(&src[i], 1);
+	r = ptio_nb_write_vectored(ptio_fd_writer(&a), iov, 3000);
+	ck_assert_int_gt(r, 0);
+	ck_assert_int_lt(r, 3000);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&b), dst, sizeof(dst)), r);
+	ck_assert(pat_check(dst, (size_t)r, 0, 3));
+	/* Only empty slices before the data: they are skipped, not sent as
+	 * a zero-byte write. */
+	for (i = 0; i < 2000; i++)
+		iov[i] = ptio_iovec_make(src, 0);
+	iov[2000] = ptio_iovec_make(src, 5);
+	ck_assert_int_eq(ptio_nb_write_vectored(ptio_fd_writer(&a), iov, 2001),
+			 5);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+}
+END_TEST
+
+/* ---- SIGPIPE --------------------------------------------------------------- */
+
+/* Give SIGPIPE its default action, so the tests below would die if a
+ * write raised it. */
+static void sigpipe_set_default(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGPIPE, &sa, NULL), 0);
+}
+
+/* SIGPIPE still has its default action, is not pending and not
+ * blocked: ptio changed nothing the application owns. */
+static void sigpipe_assert_untouched(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	ck_assert_int_eq(sigaction(SIGPIPE, NULL, &sa), 0);
+	ck_assert(sa.sa_handler == SIG_DFL);
+	ck_assert_int_eq(sigpending(&set), 0);
+	ck_assert(!sigismember(&set, SIGPIPE));
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &set), 0);
+	ck_assert(!sigismember(&set, SIGPIPE));
+}
+
+START_TEST(test_write_to_pipe_without_reader)
+{
+	struct ptio_fd rd, wr;
+	struct ptio_iovec iov = ptio_iovec_make("xy", 2);
+
+	sigpipe_set_default();
+	open_pipe(&rd, &wr);
+	PTIO_CK_OK(ptio_fd_close(&rd));
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&wr), "x", 1),
+			 PTIO_EPIPE);
+	ck_assert_int_eq(ptio_nb_write_vectored(ptio_fd_writer(&wr), &iov, 1),
+			 PTIO_EPIPE);
+	sigpipe_assert_untouched();
+	PTIO_CK_OK(ptio_fd_close(&wr));
+}
+END_TEST
+
+START_TEST(test_write_to_closed_socket_peer)
+{
+	struct ptio_fd a, b;
+	ptio_ssize r;
+
+	sigpipe_set_default();
+	open_socketpair(&a, &b);
+	PTIO_CK_OK(ptio_fd_close(&b));
+	r = ptio_nb_write(ptio_fd_writer(&a), "x", 1);
+	ck_assert_msg(r == PTIO_EPIPE || r == PTIO_ECONNRESET, "got %s",
+		      ptio_strerror(r));
+	sigpipe_assert_untouched();
+	PTIO_CK_OK(ptio_fd_close(&a));
+}
+END_TEST
+
+/* A SIGPIPE the application had pending (and blocked) before the write
+ * is its own: ptio must neither consume it nor unblock it. */
+START_TEST(test_pending_sigpipe_is_left_alone)
+{
+	static const struct timespec zero = { 0, 0 };
+	struct ptio_fd rd, wr;
+	sigset_t set, old, now;
+
+	sigpipe_set_default();
+	open_pipe(&rd, &wr);
+	PTIO_CK_OK(ptio_fd_close(&rd));
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, &set, &old), 0);
+	ck_assert_int_eq(raise(SIGPIPE), 0);
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&wr), "x", 1),
+			 PTIO_EPIPE);
+	ck_assert_int_eq(sigpending(&now), 0);
+	ck_assert(sigismember(&now, SIGPIPE));
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &now), 0);
+	ck_assert(sigismember(&now, SIGPIPE));
+	ck_assert_int_eq(sigtimedwait(&set, NULL, &zero), SIGPIPE);
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+	sigpipe_assert_untouched();
+	PTIO_CK_OK(ptio_fd_close(&wr));
+}
+END_TEST
+
+/* ---- One stream, two tasks; one task, two directions -------------------- */
+
+#define SHARE_BYTES (4u << 20)
+#define SHARE_CHUNK 65536u
+
+/* A writer and a reader task on stream A at once; B echoes. */
+static struct share {
+	struct ptio_fd a, b;
+	struct ptio_task wt, rt, et;
+	struct ptio_op wop, rop, eop;
+	size_t wpos, rpos, elen;
+	ptio_ssize werr, rerr, eerr;
+	bool wdone, bad;
+	int both_waiting;  /* times A was seen with both slots taken */
+	uint8_t wbuf[SHARE_CHUNK];
+	uint8_t rbuf[5000];
+	uint8_t ebuf[16384];
+} sh;
+
+static ptio_ssize share_writer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&sh.wop, t);
+	for (sh.wpos = 0; sh.wpos < SHARE_BYTES; sh.wpos += SHARE_CHUNK) {
+		pat_fill(sh.wbuf, SHARE_CHUNK, sh.wpos, 1);
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_write_all(&sh.wop, ptio_fd_writer(&sh.a),
+					  sh.wbuf, SHARE_CHUNK));
+		if (r != (ptio_ssize)SHARE_CHUNK) {
+			sh.werr = r < 0 ? r : PTIO_EIO;
+			break;
+		}
+	}
+	sh.werr = sh.werr != 0 ? sh.werr : ptio_fd_shutdown_write(&sh.a);
+	sh.wdone = true;
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize share_reader(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&sh.rop, t);
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read(&sh.rop, ptio_fd_reader(&sh.a), sh.rbuf,
+				     sizeof(sh.rbuf)));
+		if (r <= 0) {
+			sh.rerr = r;
+			break;
+		}
+		if (!pat_check(sh.rbuf, (size_t)r, sh.rpos, 1))
+			sh.bad = true;
+		sh.rpos += (size_t)r;
+	}
+	/* End of stream comes after the echo saw the writer's shutdown. */
+	ck_assert(sh.wdone);
+	PTIO_CK_OK(ptio_fd_close(&sh.a));
+	PTIO_END(&t->pt);
+}
+
+static void share_note_slots(void)
+{
+	if (sh.a.src.waiter[PTIO_SLOT_READ] == &sh.rt &&
+	    sh.a.src.waiter[PTIO_SLOT_WRITE] == &sh.wt)
+		sh.both_waiting++;
+}
+
+static ptio_ssize share_echo(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&sh.eop, t);
+	for (;;) {
+		share_note_slots();
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read(&sh.eop, ptio_fd_reader(&sh.b), sh.ebuf,
+				     sizeof(sh.ebuf)));
+		if (r <= 0) {
+			sh.eerr = r;
+			break;
+		}
+		sh.elen = (size_t)r;
+		share_note_slots();
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_write_all(&sh.eop, ptio_fd_writer(&sh.b),
+					  sh.ebuf, sh.elen));
+		if (r < 0) {
+			sh.eerr = r;
+			break;
+		}
+	}
+	PTIO_CK_OK(ptio_fd_close(&sh.b));
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_reader_and_writer_share_a_socket)
+{
+	memset(&sh, 0, sizeof(sh));
+	open_socketpair(&sh.a, &sh.b);
+	ptio_task_start(&ptio_test_loop, &sh.wt, share_writer);
+	ptio_task_start(&ptio_test_loop, &sh.rt, share_reader);
+	ptio_task_start(&ptio_test_loop, &sh.et, share_echo);
+	ptio_test_run(15000);
+	ck_assert_int_eq(sh.werr, 0);
+	ck_assert_int_eq(sh.rerr, 0);
+	ck_assert_int_eq(sh.eerr, 0);
+	ck_assert_uint_eq(sh.rpos, SHARE_BYTES);
+	ck_assert(!sh.bad);
+	ck_assert_int_gt(sh.both_waiting, 0);
+}
+END_TEST
+
+/* One task awaits READ_WRITE on a stream that is neither readable nor
+ * writable; the peer makes it readable, then writable. */
+static struct rw {
+	struct ptio_fd a, b;
+	struct ptio_task t;
+	struct ptio_timed_task peer;
+	struct ptio_op op, pop;
+	ptio_ssize bits1, bits2;
+	bool slots1, slots2;
+	size_t filled, drained;
+	uint8_t buf[65536];
+} rw;
+
+static bool rw_waits_for_both(void)
+{
+	return rw.a.src.waiter[PTIO_SLOT_READ] == &rw.t &&
+	       rw.a.src.waiter[PTIO_SLOT_WRITE] == &rw.t;
+}
+
+static ptio_ssize rw_task(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&rw.op, t);
+	rw.filled = fill_until_blocked(&rw.a);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&rw.a), rw.buf, 1),
+			 PTIO_WOULD_BLOCK);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_ready(&rw.op, ptio_fd_ready(&rw.a), PTIO_READ_WRITE));
+	rw.bits1 = r;
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&rw.a), rw.buf, 2), 1);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&rw.a), rw.buf, 2),
+			 PTIO_WOULD_BLOCK);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_ready(&rw.op, ptio_fd_ready(&rw.a), PTIO_READ_WRITE));
+	rw.bits2 = r;
+	PTIO_CK_OK(ptio_fd_close(&rw.a));
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize rw_peer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&rw.pop, t);
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&rw.pop, 20));
+	rw.slots1 = rw_waits_for_both();
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&rw.b), "x", 1), 1);
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&rw.pop, 20));
+	rw.slots2 = rw_waits_for_both();
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read(&rw.pop, ptio_fd_reader(&rw.b), rw.buf,
+				     sizeof(rw.buf)));
+		if (r <= 0)
+			break;
+		rw.drained += (size_t)r;
+	}
+	ck_assert_int_eq(r, 0);
+	PTIO_CK_OK(ptio_fd_close(&rw.b));
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_one_task_awaits_read_write)
+{
+	memset(&rw, 0, sizeof(rw));
+	open_socketpair(&rw.a, &rw.b);
+	ptio_task_start(&ptio_test_loop, &rw.t, rw_task);
+	ptio_timed_task_start(&ptio_test_loop, &rw.peer, rw_peer);
+	ptio_test_run(5000);
+	ck_assert(rw.slots1);
+	ck_assert(rw.slots2);
+	ck_assert_uint_ne(rw.bits1 & PTIO_READABLE, 0);
+	ck_assert_uint_eq(rw.bits1 & PTIO_WRITABLE, 0);
+	ck_assert_uint_ne(rw.bits2 & PTIO_WRITABLE, 0);
+	ck_assert_uint_eq(rw.bits2 & PTIO_READABLE, 0);
+	ck_assert_uint_eq(rw.drained, rw.filled);
+}
+END_TEST
+
+/* ---- Bulk transfers and hang-ups ------------------------------------------ */
+
+#define BULK_BYTES (1u << 20)
+
+/* The writer sends BULK_BYTES and closes at once; the reader reads it all
+ * in odd-sized pieces, then end of stream. */
+static struct bulk {
+	struct ptio_fd rd, wr;
+	struct ptio_task rt, wt;
+	struct ptio_op rop, wop;
+	size_t got;
+	ptio_ssize rerr, werr, eof;
+	bool bad;
+	uint8_t rbuf[4001];
+	uint8_t wbuf[BULK_BYTES];
+} bulk;
+
+static ptio_ssize bulk_writer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&bulk.wop, t);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_write_all(&bulk.wop, ptio_fd_writer(&bulk.wr),
+				  bulk.wbuf, BULK_BYTES));
+	bulk.werr = r == (ptio_ssize)BULK_BYTES ? 0 : r;
+	PTIO_CK_OK(ptio_fd_close(&bulk.wr));
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize bulk_reader(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&bulk.rop, t);
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read(&bulk.rop, ptio_fd_reader(&bulk.rd),
+				     bulk.rbuf, sizeof(bulk.rbuf)));
+		if (r <= 0) {
+			bulk.rerr = r;
+			break;
+		}
+		if (!pat_check(bulk.rbuf, (size_t)r, bulk.got, 5))
+			bulk.bad = true;
+		bulk.got += (size_t)r;
+	}
+	/* End of stream stays end of stream. */
+	bulk.eof = ptio_nb_read(ptio_fd_reader(&bulk.rd), bulk.rbuf, 1);
+	PTIO_CK_OK(ptio_fd_close(&bulk.rd));
+	PTIO_END(&t->pt);
+}
+
+static void bulk_run(bool use_pipe)
+{
+	memset(&bulk, 0, sizeof(bulk));
+	pat_fill(bulk.wbuf, BULK_BYTES, 0, 5);
+	if (use_pipe)
+		open_pipe(&bulk.rd, &bulk.wr);
+	else
+		open_socketpair(&bulk.rd, &bulk.wr);
+	ptio_task_start(&ptio_test_loop, &bulk.wt, bulk_writer);
+	ptio_task_start(&ptio_test_loop, &bulk.rt, bulk_reader);
+	ptio_test_run(10000);
+	ck_assert_int_eq(bulk.werr, 0);
+	ck_assert_int_eq(bulk.rerr, 0);
+	ck_assert_int_eq(bulk.eof, 0);
+	ck_assert_uint_eq(bulk.got, BULK_BYTES);
+	ck_assert(!bulk.bad);
+}
+
+START_TEST(test_bulk_then_close_socketpair)
+{
+	bulk_run(false);
+}
+END_TEST
+
+START_TEST(test_bulk_then_close_pipe)
+{
+	bulk_run(true);
+}
+END_TEST
+
+#define HUP_BYTES 50000u
+
+/* The reader is already waiting when data and the hang-up arrive in the
+ * same poll: it must get every byte, then end of stream. */
+static struct hup {
+	struct ptio_fd rd, wr;
+	struct ptio_task rt;
+	struct ptio_timed_task wt;
+	struct ptio_op rop, wop;
+	ptio_ssize bits, rerr;
+	size_t got;
+	bool bad;
+	uint8_t buf[HUP_BYTES];
+} hup;
+
+static ptio_ssize hup_writer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&hup.wop, t);
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&hup.wop, 10));
+	pat_fill(hup.buf, HUP_BYTES, 0, 9);
+	/* Both fit in an empty pipe or socket buffer, so no wait comes
+	 * between the data and the hang-up. */
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&hup.wr), hup.buf,
+				       HUP_BYTES),
+			 (ptio_ssize)HUP_BYTES);
+	PTIO_CK_OK(ptio_fd_close(&hup.wr));
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize hup_reader(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&hup.rop, t);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&hup.rd), hup.buf, 1),
+			 PTIO_WOULD_BLOCK);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_ready(&hup.rop, ptio_fd_ready(&hup.rd), PTIO_READ));
+	hup.bits = r;
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read(&hup.rop, ptio_fd_reader(&hup.rd),
+				     hup.buf, 777));
+		if (r <= 0) {
+			hup.rerr = r;
+			break;
+		}
+		if (!pat_check(hup.buf, (size_t)r, hup.got, 9))
+			hup.bad = true;
+		hup.got += (size_t)r;
+	}
+	PTIO_CK_OK(ptio_fd_close(&hup.rd));
+	PTIO_END(&t->pt);
+}
+
+static void hup_run(bool use_pipe)
+{
+	memset(&hup, 0, sizeof(hup));
+	if (use_pipe)
+		open_pipe(&hup.rd, &hup.wr);
+	else
+		open_socketpair(&hup.rd, &hup.wr);
+	ptio_task_start(&ptio_test_loop, &hup.rt, hup_reader);
+	ptio_timed_task_start(&ptio_test_loop, &hup.wt, hup_writer);
+	ptio_test_run(5000);
+	ck_assert_msg((hup.bits & (PTIO_HUP | PTIO_READABLE)) ==
+			      (PTIO_HUP | PTIO_READABLE),
+		      "readiness %#lx", (long)hup.bits);
+	ck_assert_int_eq(hup.rerr, 0);
+	ck_assert_uint_eq(hup.got, HUP_BYTES);
+	ck_assert(!hup.bad);
+}
+
+START_TEST(test_data_before_hangup_pipe)
+{
+	hup_run(true);
+}
+END_TEST
+
+START_TEST(test_data_before_hangup_socketpair)
+{
+	hup_run(false);
+}
+END_TEST
+
+/* ---- Close, errors and deadlines while waiting ---------------------------- */
+
+/* A reader and a writer wait on A; a third task closes A.  Both wake with
+ * PTIO_ECLOSED and nothing stays registered. */
+static struct cl {
+	struct ptio_fd a, b;
+	struct ptio_task rt, wt;
+	struct ptio_timed_task ct;
+	struct ptio_op rop, wop, cop;
+	ptio_ssize rres, wres;
+	bool both_waited;
+	size_t regs_after;
+	uint8_t buf[64];
+} cl;
+
+static ptio_ssize cl_reader(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&cl.rop, t);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_read(&cl.rop, ptio_fd_reader(&cl.a), cl.buf,
+			     sizeof(cl.buf)));
+	cl.rres = r;
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize cl_writer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&cl.wop, t);
+	(void)fill_until_blocked(&cl.a);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_write_all(&cl.wop, ptio_fd_writer(&cl.a), cl.buf,
+				  sizeof(cl.buf)));
+	cl.wres = r;
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize cl_closer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&cl.cop, t);
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&cl.cop, 20));
+	cl.both_waited = cl.a.src.waiter[PTIO_SLOT_READ] == &cl.rt &&
+			 cl.a.src.waiter[PTIO_SLOT_WRITE] == &cl.wt &&
+			 backend_regs() == 1;
+	PTIO_CK_OK(ptio_fd_close(&cl.a));
+	/* Running now: no timer, and both waiters are queued, not waiting. */
+	cl.regs_after = ptio_loop_registrations(&ptio_test_loop);
+	PTIO_CK_OK(ptio_fd_close(&cl.b));
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_close_wakes_waiters)
+{
+	memset(&cl, 0, sizeof(cl));
+	open_socketpair(&cl.a, &cl.b);
+	ptio_task_start(&ptio_test_loop, &cl.rt, cl_reader);
+	ptio_task_start(&ptio_test_loop, &cl.wt, cl_writer);
+	ptio_timed_task_start(&ptio_test_loop, &cl.ct, cl_closer);
+	ptio_test_run(5000);
+	ck_assert(cl.both_waited);
+	ck_assert_uint_eq(cl.regs_after, 0);
+	ck_assert_int_eq(cl.rres, PTIO_ECLOSED);
+	ck_assert_int_eq(cl.wres, PTIO_ECLOSED);
+}
+END_TEST
+
+/* The descriptor is closed behind the stream's back while a task waits:
+ * poll says POLLNVAL, which must wake the task with an error instead of
+ * spinning. */
+static struct nval {
+	struct ptio_fd rd, wr;
+	struct ptio_task rt;
+	struct ptio_timed_task kt;
+	struct ptio_op rop, kop;
+	ptio_ssize rres;
+	int rd_fd;
+	uint8_t buf[8];
+} nv;
+
+static ptio_ssize nval_reader(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&nv.rop, t);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_read(&nv.rop, ptio_fd_reader(&nv.rd), nv.buf,
+			     sizeof(nv.buf)));
+	nv.rres = r;
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize nval_killer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&nv.kop, t);
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&nv.kop, 10));
+	ck_assert_int_eq(close(nv.rd_fd), 0);
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_fd_closed_behind_stream)
+{
+	memset(&nv, 0, sizeof(nv));
+	open_pipe(&nv.rd, &nv.wr);
+	nv.rd_fd = ptio_fd_fileno(&nv.rd);
+	ptio_task_start(&ptio_test_loop, &nv.rt, nval_reader);
+	ptio_timed_task_start(&ptio_test_loop, &nv.kt, nval_killer);
+	ptio_test_run(2000);
+	ck_assert_int_eq(nv.rres, PTIO_EBADF);
+	ck_assert_int_eq(ptio_fd_close(&nv.rd), PTIO_EBADF);
+	ck_assert_int_eq(ptio_fd_fileno(&nv.rd), -1);
+	PTIO_CK_OK(ptio_fd_close(&nv.wr));
+}
+END_TEST
+
+/* A deadline ends a wait on a silent socket with PTIO_ETIMEDOUT and
+ * leaves nothing registered. */
+static struct dl {
+	struct ptio_fd a, b;
+	struct ptio_timed_task t;
+	struct ptio_op op;
+	ptio_tick start;
+	uint32_t elapsed;
+	ptio_ssize res;
+	size_t regs, bregs;
+	bool slots_free;
+	uint8_t buf[16];
+} dl;
+
+static ptio_ssize dl_task(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&dl.op, t);
+	dl.start = ptio_posix_now_ms();
+	ptio_task_set_timeout(ptio_task_timed(t), 50);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_read(&dl.op, ptio_fd_reader(&dl.a), dl.buf,
+			     sizeof(dl.buf)));
+	dl.res = r;
+	dl.elapsed = ptio_posix_now_ms() - dl.start;
+	dl.regs = ptio_loop_registrations(&ptio_test_loop);
+	dl.bregs = backend_regs();
+	dl.slots_free = !ptio_source_has_waiters(&dl.a.src);
+	ptio_task_clear_deadline(ptio_task_timed(t));
+	PTIO_CK_OK(ptio_fd_close(&dl.a));
+	PTIO_CK_OK(ptio_fd_close(&dl.b));
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_deadline_on_silent_socket)
+{
+	memset(&dl, 0, sizeof(dl));
+	open_socketpair(&dl.a, &dl.b);
+	ptio_timed_task_start(&ptio_test_loop, &dl.t, dl_task);
+	ptio_test_run(5000);
+	ck_assert_int_eq(dl.res, PTIO_ETIMEDOUT);
+	ck_assert_uint_ge(dl.elapsed, 45);
+	ck_assert_uint_lt(dl.elapsed, 1000);
+	ck_assert_uint_eq(dl.regs, 0);
+	ck_assert_uint_eq(dl.bregs, 0);
+	ck_assert(dl.slots_free);
+}
+END_TEST
+
+/* ---- Signals during waits ------------------------------------------------- */
+
+/* SIGALRM every 2 ms, without SA_RESTART, interrupts poll again and
+ * again.  The sleep must still end on time (an EINTR retried with the old
+ * timeout would stretch it) and the reader must still get its data. */
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static struct intr {
+	struct ptio_fd rd, wr;
+	struct ptio_timed_task st, wt;
+	struct ptio_task rt;
+	struct ptio_op sop, rop, wop;
+	uint32_t slept;
+	ptio_tick start;
+	ptio_ssize sres, rres;
+	uint8_t buf[8];
+} ir;
+
+static ptio_ssize intr_sleeper(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&ir.sop, t);
+	ir.start = ptio_posix_now_ms();
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&ir.sop, 100));
+	ir.sres = r;
+	ir.slept = ptio_posix_now_ms() - ir.start;
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize intr_reader(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&ir.rop, t);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_read_exact(&ir.rop, ptio_fd_reader(&ir.rd), ir.buf, 4));
+	ir.rres = r;
+	PTIO_CK_OK(ptio_fd_close(&ir.rd));
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize intr_writer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&ir.wop, t);
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&ir.wop, 60));
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&ir.wr), "abcd", 4), 4);
+	PTIO_CK_OK(ptio_fd_close(&ir.wr));
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_signals_interrupt_waits)
+{
+	struct sigaction sa, old;
+	struct itimerval every2ms = { { 0, 2000 }, { 0, 2000 } };
+	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+
+	memset(&ir, 0, sizeof(ir));
+	alarms = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: poll fails with EINTR */
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, &old), 0);
+	open_pipe(&ir.rd, &ir.wr);
+	ptio_timed_task_start(&ptio_test_loop, &ir.st, intr_sleeper);
+	ptio_task_start(&ptio_test_loop, &ir.rt, intr_reader);
+	ptio_timed_task_start(&ptio_test_loop, &ir.wt, intr_writer);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &every2ms, NULL), 0);
+	ptio_test_run(5000);
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &off, NULL), 0);
+	ck_assert_int_eq(sigaction(SIGALRM, &old, NULL), 0);
+	ck_assert_int_ge(alarms, 5);
+	ck_assert_int_eq(ir.sres, 0);
+	ck_assert_uint_ge(ir.slept, 99);
+	ck_assert_uint_lt(ir.slept, 400);
+	ck_assert_int_eq(ir.rres, 4);
+	ck_assert_int_eq(memcmp(ir.buf, "abcd", 4), 0);
+}
+END_TEST
+
+/* ---- Many fds in one poll batch ------------------------------------------- */
+
+#define NPIPES 40
+
+/* NPIPES readers wait on their pipes, and on a socketpair a reader and a
+ * blocked writer wait too.  The test makes every pipe and the socketpair
+ * readable at once and drives the loop by hand: one wait must report them
+ * all, while the woken tasks' registrations are being removed from the
+ * array under the walk, so that the very next round runs every reader.
+ * An entry skipped in the walk would only be reported by a later poll.
+ * The blocked writer must stay registered, for POLLOUT only. */
+struct piper {
+	struct ptio_fd rd, wr;
+	struct ptio_task t;
+	struct ptio_op op;
+	ptio_ssize res;
+	uint8_t byte;
+	int runs;
+};
+
+static struct batch {
+	struct piper p[NPIPES];
+	struct ptio_fd a, b;
+	struct ptio_task srt, swt;
+	struct ptio_op srop, swop;
+	ptio_ssize srres, swres;
+	int srruns;
+	uint8_t buf[8];
+} bt;
+
+static ptio_ssize piper_task(struct ptio_task *t)
+{
+	struct piper *p = PTIO_CONTAINER_OF(t, struct piper, t);
+	ptio_ssize r;
+
+	p->runs++;
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&p->op, t);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_read(&p->op, ptio_fd_reader(&p->rd), &p->byte, 1));
+	p->res = r;
+	PTIO_CK_OK(ptio_fd_close(&p->rd));
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize batch_sock_reader(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	bt.srruns++;
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&bt.srop, t);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_read(&bt.srop, ptio_fd_reader(&bt.a), bt.buf, 1));
+	bt.srres = r;
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize batch_sock_writer(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&bt.swop, t);
+	(void)fill_until_blocked(&bt.a);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_write_all(&bt.swop, ptio_fd_writer(&bt.a), bt.buf, 8));
+	bt.swres = r;
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_many_fds_in_one_batch)
+{
+	int i;
+
+	memset(&bt, 0, sizeof(bt));
+	for (i = 0; i < NPIPES; i++) {
+		open_pipe(&bt.p[i].rd, &bt.p[i].wr);
+		ptio_task_start(&ptio_test_loop, &bt.p[i].t, piper_task);
+	}
+	open_socketpair(&bt.a, &bt.b);
+	ptio_task_start(&ptio_test_loop, &bt.srt, batch_sock_reader);
+	ptio_task_start(&ptio_test_loop, &bt.swt, batch_sock_writer);
+	/* Every task runs once and registers; nothing is ready yet. */
+	ck_assert_int_eq(ptio_loop_run(&ptio_test_loop, PTIO_RUN_NOWAIT),
+			 NPIPES + 2);
+	ck_assert_uint_eq(backend_regs(), NPIPES + 1);
+	for (i = 0; i < NPIPES; i++) {
+		uint8_t byte = (uint8_t)i;
+
+		ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&bt.p[i].wr),
+					       &byte, 1),
+				 1);
+	}
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&bt.b), "s", 1), 1);
+	/* One wait reports the batch; the next round runs all readers. */
+	ck_assert_int_eq(ptio_loop_run(&ptio_test_loop, PTIO_RUN_NOWAIT),
+			 NPIPES + 2);
+	ck_assert_int_eq(ptio_loop_run(&ptio_test_loop, PTIO_RUN_NOWAIT), 1);
+	for (i = 0; i < NPIPES; i++) {
+		ck_assert_int_eq(bt.p[i].res, 1);
+		ck_assert_uint_eq(bt.p[i].byte, (unsigned)i);
+		/* Once to register, once when woken. */
+		ck_assert_int_eq(bt.p[i].runs, 2);
+	}
+	ck_assert_int_eq(bt.srres, 1);
+	ck_assert_int_eq(bt.srruns, 2);
+	ck_assert_uint_eq(backend_regs(), 1);
+	ck_assert_ptr_null(bt.a.src.waiter[PTIO_SLOT_READ]);
+	ck_assert_ptr_eq(bt.a.src.waiter[PTIO_SLOT_WRITE], &bt.swt);
+	for (i = 0; i < NPIPES; i++)
+		PTIO_CK_OK(ptio_fd_close(&bt.p[i].wr));
+	PTIO_CK_OK(ptio_fd_close(&bt.a));
+	PTIO_CK_OK(ptio_fd_close(&bt.b));
+	ptio_test_run(1000);
+	ck_assert_int_eq(bt.swres, PTIO_ECLOSED);
+}
+END_TEST
+
+/* ---- The poll backend's array, driven directly ------------------------------ */
+
+#define NDIRECT 20
+
+/* The pollfd array of the fixture's poll backend, as update() and
+ * detach() leave it: one entry per stream with a waiter, asking for the
+ * waiters' interests, each stream knowing its index. */
+static void assert_poll_array(struct ptio_fd *f, size_t n, size_t expect)
+{
+	struct ptio_poll *pb =
+		PTIO_CONTAINER_OF(ptio_test_loop.backend, struct ptio_poll, base);
+	size_t i, seen = 0;
+
+	ck_assert_uint_eq(pb->n, expect);
+#define bidx_of(x) ((size_t)ptio_fd_fileno(&(x)) < pb->nslot                 \
+			    ? pb->slot[ptio_fd_fileno(&(x))] : -1)
+	for (i = 0; i < n; i++) {
+		unsigned in = ptio_source_interest(&f[i].src);
+		short ev = (short)(((in & PTIO_READ) ? POLLIN : 0) |
+				   ((in & PTIO_WRITE) ? POLLOUT : 0));
+
+		if (ev == 0) {
+			ck_assert_int_eq(bidx_of(f[i]), -1);
+			continue;
+		}
+		seen++;
+		ck_assert_int_ge(bidx_of(f[i]), 0);
+		ck_assert_uint_lt((size_t)bidx_of(f[i]), pb->n);
+		ck_assert_ptr_eq(pb->who[bidx_of(f[i])], &f[i]);
+		ck_assert_int_eq(pb->pfd[bidx_of(f[i])].fd, ptio_fd_fileno(&f[i]));
+		ck_assert_int_eq(pb->pfd[bidx_of(f[i])].events, ev);
+	}
+	ck_assert_uint_eq(seen, expect);
+#undef bidx_of
+}
+
+START_TEST(test_poll_array_update_and_detach)
+{
+	static struct ptio_fd rd[NDIRECT], wr[NDIRECT];
+	struct ptio_backend *be = ptio_test_loop.backend;
+	struct ptio_task idle; /* never started: waking it does nothing */
+	size_t i;
+
+	memset(&idle, 0, sizeof(idle));
+	for (i = 0; i < NDIRECT; i++)
+		open_pipe(&rd[i], &wr[i]);
+	/* Waiters appear: the array grows past its first allocation. */
+	for (i = 0; i < NDIRECT; i++) {
+		rd[i].src.waiter[PTIO_SLOT_READ] = &idle;
+		PTIO_CK_OK(be->vt->update(be, &rd[i].src));
+	}
+	assert_poll_array(rd, NDIRECT, NDIRECT);
+	rd[3].src.waiter[PTIO_SLOT_WRITE] = &idle;
+	PTIO_CK_OK(be->vt->update(be, &rd[3].src));
+	assert_poll_array(rd, NDIRECT, NDIRECT);
+	/* Removal from the front, the middle and the end. */
+	for (i = 0; i < NDIRECT; i += 3) {
+		rd[i].src.waiter[PTIO_SLOT_READ] = NULL;
+		rd[i].src.waiter[PTIO_SLOT_WRITE] = NULL;
+		PTIO_CK_OK(be->vt->update(be, &rd[i].src));
+	}
+	assert_poll_array(rd, NDIRECT, NDIRECT - (NDIRECT + 2) / 3);
+	/* A wait reports what is ready and leaves unanswered entries alone
+	 * (the idle task cannot be woken, so its slots stay). */
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&wr[4]), "z", 1), 1);
+	PTIO_CK_OK(be->vt->wait(be, 0));
+	ck_assert_uint_ne(rd[4].src.ready & PTIO_READABLE, 0);
+	assert_poll_array(rd, NDIRECT, NDIRECT - (NDIRECT + 2) / 3);
+	/* Detach drops an entry whatever its waiters say. */
+	be->vt->detach(be, &rd[4].src);
+	rd[4].src.waiter[PTIO_SLOT_READ] = NULL;
+	assert_poll_array(rd, NDIRECT, NDIRECT - (NDIRECT + 2) / 3 - 1);
+	for (i = 0; i < NDIRECT; i++) {
+		rd[i].src.waiter[PTIO_SLOT_READ] = NULL;
+		rd[i].src.waiter[PTIO_SLOT_WRITE] = NULL;
+		PTIO_CK_OK(be->vt->update(be, &rd[i].src));
+	}
+	assert_poll_array(rd, NDIRECT, 0);
+	ck_assert_uint_eq(backend_regs(), 0);
+	for (i = 0; i < NDIRECT; i++) {
+		PTIO_CK_OK(ptio_fd_close(&rd[i]));
+		PTIO_CK_OK(ptio_fd_close(&wr[i]));
+	}
+}
+END_TEST
+
+/* ---- The suite ------------------------------------------------------------- */
+
+Suite *ptio_test_suite(void)
+{
+	Suite *s = suite_create("fd");
+	TCase *tc;
+
+	tc = tcase_create("open-close");
+	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
+				  ptio_test_loop_teardown);
+	tcase_add_test(tc, test_open_rejects_bad_input);
+	tcase_add_test(tc, test_open_detects_kind_and_close_owns);
+	tcase_add_test(tc, test_noclose_restores_blocking_mode);
+	tcase_add_test(tc, test_calls_on_closed_stream_fail);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("nonblocking");
+	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
+				  ptio_test_loop_teardown);
+	tcase_add_test(tc, test_would_block_clears_readiness);
+	tcase_add_test(tc, test_vectored_read_spreads_over_readbufs);
+	tcase_add_test(tc, test_vectored_read_many_readbufs);
+	tcase_add_test(tc, test_vectored_write_caps_slices);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("sigpipe");
+	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
+				  ptio_test_loop_teardown);
+	tcase_add_test(tc, test_write_to_pipe_without_reader);
+	tcase_add_test(tc, test_write_to_closed_socket_peer);
+	tcase_add_test(tc, test_pending_sigpipe_is_left_alone);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tasks");
+	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
+				  ptio_test_loop_teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_reader_and_writer_share_a_socket);
+	tcase_add_test(tc, test_one_task_awaits_read_write);
+	tcase_add_test(tc, test_bulk_then_close_socketpair);
+	tcase_add_test(tc, test_bulk_then_close_pipe);
+	tcase_add_test(tc, test_data_before_hangup_pipe);
+	tcase_add_test(tc, test_data_before_hangup_socketpair);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("wakeups");
+	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
+				  ptio_test_loop_teardown);
+	tcase_add_test(tc, test_close_wakes_waiters);
+	tcase_add_test(tc, test_fd_closed_behind_stream);
+	tcase_add_test(tc, test_deadline_on_silent_socket);
+	tcase_add_test(tc, test_signals_interrupt_waits);
+	tcase_add_test(tc, test_many_fds_in_one_batch);
+	tcase_add_test(tc, test_poll_array_update_and_detach);
+	suite_add_tcase(s, tc);
+	return s;
+}

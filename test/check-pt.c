@@ -1,0 +1,465 @@
+/*
+ * test/check-pt.c - machines: the macros of ptio/pt.h.
+ *
+ * This file is built twice: as test/check-pt with the continuation
+ * implementation configure chose, and as test/check-pt-addrlabels with
+ * -DPTIO_CONF_LC_ADDRLABELS (linked against a copy of the core built the
+ * same way, since the continuation's size is part of struct ptio_task).
+ * The machine with a switch inside is only compiled in the latter.
+ *
+ * Divided into: machines driven by hand (await, return, reuse, locals),
+ * then machines run as tasks by a loop over the fake backend (yield,
+ * wait-until, spawn, switch).
+ */
+#include <string.h>
+#include <check.h>
+#include "test/helpers.h"
+#include "test/fake/fake-backend.h"
+
+/* ---- Machines driven by hand --------------------------------------------- */
+
+/* A sub-machine that returns PTIO_PENDING N times, then VALUE. */
+struct later {
+	ptio_pt pt;
+	int calls;
+};
+
+static ptio_ssize later(struct later *l, int n, ptio_ssize value)
+{
+	PTIO_BEGIN(&l->pt);
+	l->calls = 0;
+	PTIO_WAIT_UNTIL(&l->pt, ++l->calls > n);
+	PTIO_END_WITH(&l->pt, value);
+}
+
+/* Awaits three sub-machines and keeps their results in its state. */
+struct outer {
+	ptio_pt pt;
+	struct later a, b, c;
+	ptio_ssize r1, r2, r3;
+	int entries;  /* times the body was entered from the top */
+};
+
+static ptio_ssize outer(struct outer *o)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&o->pt);
+	o->entries++;
+	PTIO_AWAIT(&o->pt, r, later(&o->a, 3, 11));
+	o->r1 = r;
+	PTIO_AWAIT(&o->pt, r, later(&o->b, 2, 22));
+	o->r2 = r;
+	PTIO_AWAIT(&o->pt, r, later(&o->c, 0, PTIO_EIO));
+	o->r3 = r;
+	PTIO_END_WITH(&o->pt, o->r1 + o->r2);
+}
+
+/* Call OUTER until it finishes; returns its result, and the number of
+ * calls in *CALLS. */
+static ptio_ssize drive_outer(struct outer *o, int *calls)
+{
+	ptio_ssize r;
+
+	*calls = 0;
+	do {
+		r = outer(o);
+		++*calls;
+	} while (r == PTIO_PENDING && *calls < 100);
+	return r;
+}
+
+START_TEST(test_await_keeps_results)
+{
+	struct outer o;
+	int calls;
+
+	memset(&o, 0, sizeof(o));
+	PTIO_PT_INIT(&o.pt);
+	ck_assert_int_eq(drive_outer(&o, &calls), 33);
+	/* 1 first call + 3 pending from a + 2 from b; c answers at once. */
+	ck_assert_int_eq(calls, 6);
+	ck_assert_int_eq(o.r1, 11);
+	ck_assert_int_eq(o.r2, 22);
+	ck_assert_int_eq(o.r3, PTIO_EIO);
+	ck_assert_int_eq(o.entries, 1);
+	ck_assert_int_eq(o.a.calls, 4);
+	ck_assert_int_eq(o.b.calls, 3);
+}
+END_TEST
+
+START_TEST(test_finished_machine_restarts_from_top)
+{
+	struct outer o;
+	int calls;
+
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(drive_outer(&o, &calls), 33);
+	o.r1 = o.r2 = o.r3 = 0;
+	/* Same state, no re-initialisation: the continuation was reset. */
+	ck_assert_int_eq(drive_outer(&o, &calls), 33);
+	ck_assert_int_eq(calls, 6);
+	ck_assert_int_eq(o.entries, 2);
+	ck_assert_int_eq(o.r3, PTIO_EIO);
+}
+END_TEST
+
+START_TEST(test_abandoned_machine_reset_by_pt_init)
+{
+	struct outer o;
+	int calls;
+
+	memset(&o, 0, sizeof(o));
+	ck_assert_int_eq(outer(&o), PTIO_PENDING);
+	ck_assert_int_eq(outer(&o), PTIO_PENDING);
+	ck_assert_int_eq(o.entries, 1);
+	/* Abandon it half-way through a; reset both levels and start over. */
+	PTIO_PT_INIT(&o.pt);
+	PTIO_PT_INIT(&o.a.pt);
+	ck_assert_int_eq(drive_outer(&o, &calls), 33);
+	ck_assert_int_eq(calls, 6);
+	ck_assert_int_eq(o.entries, 2);
+}
+END_TEST
+
+/* Returns early with PTIO_RETURN, or passes an error on with PTIO_TRY. */
+struct early {
+	ptio_pt pt;
+	struct later l;
+	int tops, bottoms;
+};
+
+static ptio_ssize early(struct early *e, int mode)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&e->pt);
+	e->tops++;
+	if (mode == 0)
+		PTIO_RETURN(&e->pt, 7);
+	PTIO_AWAIT(&e->pt, r, later(&e->l, 1, mode == 1 ? PTIO_EPIPE : 5));
+	PTIO_TRY(&e->pt, r);
+	e->bottoms++;
+	PTIO_END(&e->pt);
+}
+
+START_TEST(test_return_and_try)
+{
+	struct early e;
+
+	memset(&e, 0, sizeof(e));
+	ck_assert_int_eq(early(&e, 0), 7);
+	ck_assert_int_eq(early(&e, 0), 7);
+	ck_assert_int_eq(e.tops, 2); /* PTIO_RETURN reset the continuation */
+
+	ck_assert_int_eq(early(&e, 1), PTIO_PENDING);
+	ck_assert_int_eq(early(&e, 1), PTIO_EPIPE);
+	ck_assert_int_eq(e.bottoms, 0);
+	ck_assert_int_eq(e.tops, 3);
+
+	/* PTIO_TRY reset it too: the next call starts from the top. */
+	ck_assert_int_eq(early(&e, 2), PTIO_PENDING);
+	ck_assert_int_eq(e.tops, 4);
+	ck_assert_int_eq(early(&e, 2), 0); /* PTIO_END: result 0 */
+	ck_assert_int_eq(e.bottoms, 1);
+}
+END_TEST
+
+/* Overwrite the stack below the caller with PATTERN, so a machine called
+ * next finds that pattern in its uninitialised locals. */
+static void __attribute__((noinline)) dirty_stack(unsigned char pattern)
+{
+	volatile unsigned char junk[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = pattern;
+}
+
+START_TEST(test_locals_not_relied_upon)
+{
+	static const unsigned char patterns[] = { 0x00, 0xFF, 0xA5, 0x01 };
+	struct outer o;
+	ptio_ssize r;
+	int calls = 0;
+
+	memset(&o, 0, sizeof(o));
+	do {
+		dirty_stack(patterns[calls % 4]);
+		r = outer(&o);
+		calls++;
+	} while (r == PTIO_PENDING && calls < 100);
+	ck_assert_int_eq(r, 33);
+	ck_assert_int_eq(calls, 6);
+	ck_assert_int_eq(o.r1 + o.r2, 33);
+	ck_assert_int_eq(o.r3, PTIO_EIO);
+}
+END_TEST
+
+START_TEST(test_lc_implementation)
+{
+#ifdef PTIO_CONF_LC_ADDRLABELS
+	ck_assert_str_eq(PTIO_LC_NAME, "addrlabels");
+	ck_assert_uint_eq(sizeof(ptio_lc), sizeof(void *));
+#else
+	ck_assert_str_eq(PTIO_LC_NAME, "switch");
+	ck_assert_uint_eq(sizeof(ptio_lc), 2);
+#endif
+}
+END_TEST
+
+/* ---- Machines as tasks ----------------------------------------------------- */
+
+/* A task that appends its letter to a shared trace, then yields, ROUNDS
+ * times. */
+struct yielder {
+	struct ptio_task task;
+	char letter;
+	int rounds, i, runs;
+	char *trace;
+	size_t *len;
+};
+
+static ptio_ssize yielder_fn(struct ptio_task *task)
+{
+	struct yielder *y = PTIO_CONTAINER_OF(task, struct yielder, task);
+
+	y->runs++;
+	PTIO_BEGIN(&task->pt);
+	for (y->i = 0; y->i < y->rounds; y->i++) {
+		y->trace[(*y->len)++] = y->letter;
+		PTIO_YIELD(&task->pt, task);
+	}
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_yield_lets_others_run_once)
+{
+	char trace[64] = { 0 };
+	size_t len = 0;
+	struct yielder y[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		memset(&y[i], 0, sizeof(y[i]));
+		y[i].letter = (char)('A' + i);
+		y[i].rounds = 3 + i;
+		y[i].trace = trace;
+		y[i].len = &len;
+		ptio_task_start(&fake_loop, &y[i].task, yielder_fn);
+	}
+	fake_loop_run(100);
+	ck_assert_str_eq(trace, "ABCABCABCBCC");
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(y[i].runs, y[i].rounds + 1);
+	/* Yielding is not sleeping: the clock never moved. */
+	ck_assert_uint_eq(fake_be.now, FAKE_START);
+}
+END_TEST
+
+/* Waits until *flag, counting the runs in which it had to wait. */
+struct waiter {
+	struct ptio_task task;
+	const int *flag;
+	int runs, passed;
+};
+
+static ptio_ssize waiter_fn(struct ptio_task *task)
+{
+	struct waiter *w = PTIO_CONTAINER_OF(task, struct waiter, task);
+
+	w->runs++;
+	PTIO_BEGIN(&task->pt);
+	PTIO_WAIT_UNTIL(&task->pt, *w->flag);
+	w->passed++;
+	PTIO_WAIT_WHILE(&task->pt, *w->flag == 1);
+	w->passed++;
+	PTIO_END(&task->pt);
+}
+
+/* Wakes the waiter spuriously a few times, then for real. */
+struct poker {
+	struct ptio_task task;
+	struct waiter *w;
+	int *flag;
+	int i;
+	int passed_before_flag;
+};
+
+static ptio_ssize poker_fn(struct ptio_task *task)
+{
+	struct poker *p = PTIO_CONTAINER_OF(task, struct poker, task);
+
+	PTIO_BEGIN(&task->pt);
+	for (p->i = 0; p->i < 3; p->i++) {
+		ptio_task_wake(&p->w->task);
+		PTIO_YIELD(&task->pt, task);
+	}
+	p->passed_before_flag = p->w->passed;
+	*p->flag = 1;
+	ptio_task_wake(&p->w->task);
+	PTIO_YIELD(&task->pt, task);
+	PTIO_YIELD(&task->pt, task);
+	*p->flag = 2;
+	ptio_task_wake(&p->w->task);
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_wait_until)
+{
+	int flag = 0;
+	struct waiter w;
+	struct poker p;
+
+	memset(&w, 0, sizeof(w));
+	memset(&p, 0, sizeof(p));
+	w.flag = &flag;
+	p.w = &w;
+	p.flag = &flag;
+	ptio_task_start(&fake_loop, &w.task, waiter_fn);
+	ptio_task_start(&fake_loop, &p.task, poker_fn);
+	fake_loop_run(100);
+	ck_assert_int_eq(p.passed_before_flag, 0);
+	ck_assert_int_eq(w.passed, 2);
+	/* First run, three spurious wakes, then one wake per flag change:
+	 * each re-checked the condition once. */
+	ck_assert_int_eq(w.runs, 6);
+}
+END_TEST
+
+/* A user sub-machine with its own op, which spawns a provided one. */
+struct sub {
+	struct ptio_op op;     /* this machine's state */
+	struct ptio_op sleep;  /* its child's */
+	ptio_tick started;
+	uint32_t slept;
+};
+
+static ptio_ssize sub_machine(struct sub *s, uint32_t ticks, ptio_ssize value)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&s->op.pt);
+	s->started = ptio_loop_now(s->op.task->loop);
+	PTIO_SPAWN(&s->op.pt, r, &s->sleep, s->op.task,
+		   ptio_sleep(&s->sleep, ticks));
+	PTIO_TRY(&s->op.pt, r);
+	s->slept = (uint32_t)(ptio_loop_now(s->op.task->loop) - s->started);
+	PTIO_END_WITH(&s->op.pt, value);
+}
+
+struct spawner {
+	struct ptio_timed_task tt;  /* timed: its sub-machine sleeps */
+	struct sub sub;
+	ptio_ssize r1, r2;
+	uint32_t slept1;
+};
+
+static ptio_ssize spawner_fn(struct ptio_task *task)
+{
+	struct spawner *sp = PTIO_CONTAINER_OF(task, struct spawner, tt.task);
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	PTIO_SPAWN(&task->pt, r, &sp->sub.op, task,
+		   sub_machine(&sp->sub, 7, 42));
+	sp->r1 = r;
+	sp->slept1 = sp->sub.slept;
+	/* The same op again, without re-initialising it by hand. */
+	PTIO_AWAIT(&task->pt, r, sub_machine(&sp->sub, 300, 43));
+	sp->r2 = r;
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_spawn_user_machine)
+{
+	struct spawner sp;
+
+	memset(&sp, 0xEE, sizeof(sp)); /* the ops start as garbage */
+	sp.r1 = sp.r2 = -1;
+	ptio_timed_task_start(&fake_loop, &sp.tt, spawner_fn);
+	fake_loop_run(100);
+	ck_assert_int_eq(sp.r1, 42);
+	ck_assert_int_eq(sp.r2, 43);
+	ck_assert_uint_eq(sp.slept1, 7);
+	ck_assert_uint_eq(sp.sub.slept, 300);
+	ck_assert_uint_eq(fake_be.now, FAKE_START + 307);
+	ck_assert_ptr_eq(sp.sub.op.task, &sp.tt.task);
+}
+END_TEST
+
+#ifdef PTIO_CONF_LC_ADDRLABELS
+/* Only label addresses allow a switch around awaits. */
+struct switchy {
+	struct ptio_timed_task tt;
+	struct ptio_op op;
+	int i;
+	char trace[16];
+	size_t n;
+};
+
+static ptio_ssize switchy_fn(struct ptio_task *task)
+{
+	struct switchy *s = PTIO_CONTAINER_OF(task, struct switchy, tt.task);
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	for (s->i = 0; s->i < 5; s->i++) {
+		switch (s->i % 3) {
+		case 0:
+			PTIO_YIELD(&task->pt, task);
+			s->trace[s->n++] = 'y';
+			break;
+		case 1:
+			PTIO_SPAWN(&task->pt, r, &s->op, task,
+				   ptio_sleep(&s->op, 10));
+			s->trace[s->n++] = r == 0 ? 's' : '!';
+			break;
+		default:
+			PTIO_WAIT_UNTIL(&task->pt,
+					ptio_loop_now(task->loop) ==
+						FAKE_START + 10);
+			s->trace[s->n++] = 'w';
+			break;
+		}
+	}
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_switch_inside_machine)
+{
+	struct switchy s;
+
+	memset(&s, 0, sizeof(s));
+	ptio_timed_task_start(&fake_loop, &s.tt, switchy_fn);
+	fake_loop_run(100);
+	ck_assert_str_eq(s.trace, "yswys");
+	ck_assert_uint_eq(fake_be.now, FAKE_START + 20);
+}
+END_TEST
+#endif
+
+Suite *ptio_test_suite(void)
+{
+	Suite *s = suite_create("pt-" PTIO_LC_NAME);
+	TCase *tc = tcase_create("by-hand");
+	TCase *tl = tcase_create("tasks");
+
+	tcase_add_test(tc, test_await_keeps_results);
+	tcase_add_test(tc, test_finished_machine_restarts_from_top);
+	tcase_add_test(tc, test_abandoned_machine_reset_by_pt_init);
+	tcase_add_test(tc, test_return_and_try);
+	tcase_add_test(tc, test_locals_not_relied_upon);
+	tcase_add_test(tc, test_lc_implementation);
+	suite_add_tcase(s, tc);
+
+	tcase_add_checked_fixture(tl, fake_loop_setup, fake_loop_teardown);
+	tcase_add_test(tl, test_yield_lets_others_run_once);
+	tcase_add_test(tl, test_wait_until);
+	tcase_add_test(tl, test_spawn_user_machine);
+#ifdef PTIO_CONF_LC_ADDRLABELS
+	tcase_add_test(tl, test_switch_inside_machine);
+#endif
+	suite_add_tcase(s, tl);
+	return s;
+}
