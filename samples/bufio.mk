@@ -7,3 +7,8 @@ samples_netcat_SOURCES = samples/netcat.c
 samples_netcat_LDADD = libptio.la
 samples_line_chat_SOURCES = samples/line-chat.c
 samples_line_chat_LDADD = libptio.la
+
+## Both are run by `make check`, with samples/netcat (and socat, when it
+## is installed) on the other end.
+TESTS += test/netcat-test.sh test/line-chat-test.sh
+EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh

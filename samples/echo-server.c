@@ -52,14 +52,6 @@
 
 #include <ptio.h>
 
-/* With --with-lc=addrlabels, GCC 12's -Wdangling-pointer takes the label
- * address a machine stores in its continuation for a pointer to a local.
- * It is not one: labels live as long as the function's code. */
-#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && \
-	defined(PTIO_CONF_LC_ADDRLABELS)
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-#endif
-
 #if defined(__SANITIZE_ADDRESS__)
 #define ECHO_ASAN 1
 #elif defined(__has_feature)

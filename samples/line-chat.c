@@ -36,7 +36,7 @@
  * setup error.
  *
  * Divided into: options and state, outboxes and broadcasting, the reader,
- * the writer, accepting, main.
+ * the writer and the reaper, accepting, main.
  */
 #include <getopt.h>
 #include <stdarg.h>
@@ -46,13 +46,6 @@
 #include <unistd.h>
 
 #include <ptio.h>
-
-#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && \
-	defined(PTIO_CONF_LC_ADDRLABELS)
-/* GCC 12 takes a label address stored in a continuation for a pointer
- * to a local; labels live as long as the code. */
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-#endif
 
 #define LINE_MAX_BYTES 1024   /* a line, "\n" included */
 #define OUTBOX_BYTES 16384
@@ -94,6 +87,8 @@ static struct {
 	struct ptio_timed_task accept_task;  /* timed: it backs off */
 	struct ptio_op accept_op;
 	struct client *clients;
+	struct client *dead;        /* gone, to be freed by the reaper */
+	struct ptio_task reaper;
 	size_t nclients;
 	size_t left;
 	unsigned next_id;
@@ -228,9 +223,15 @@ static ptio_ssize reader_task(struct ptio_task *task)
 	PTIO_END(&task->pt);
 }
 
-/* ---- The writer -------------------------------------------------------------------------- */
+/* ---- The writer and the reaper -------------------------------------------------------------- */
 
-static void client_free(struct client *c)
+/*
+ * The client has gone: close it and put it on the dead list.  Its memory
+ * cannot be freed here, by its own writer task: the task struct is part
+ * of it, and the machine still writes its continuation on the way out.
+ * The reaper frees it in the next round, when the writer has finished.
+ */
+static void client_bury(struct client *c)
 {
 	if (!c->reader_done) {
 		/* The writer failed first: the reader is waiting on the
@@ -255,13 +256,32 @@ static void client_free(struct client *c)
 		ptio_task_cancel(&chat.accept_task.task);
 		(void)ptio_fd_close(&chat.listener);
 	}
-	free(c);
+	c->next = chat.dead;
+	chat.dead = c;
+	ptio_task_wake(&chat.reaper);
+}
+
+/* Free the dead clients, until the server is closed and none are left. */
+static ptio_ssize reaper_task(struct ptio_task *task)
+{
+	struct client *c;
+
+	PTIO_BEGIN(&task->pt);
+	for (;;) {
+		PTIO_WAIT_UNTIL(&task->pt, chat.dead != NULL ||
+				(!chat.accepting && chat.nclients == 0));
+		while ((c = chat.dead) != NULL) {
+			chat.dead = c->next;
+			free(c);
+		}
+		if (!chat.accepting && chat.nclients == 0)
+			break;
+	}
+	PTIO_END(&task->pt);
 }
 
 /* Send the outbox, in contiguous pieces, until the client is closing and
- * the outbox is empty (or it is kicked); then hang up and free it.  The
- * task's memory goes with the client: nothing in the loop points at a
- * task that is returning its final value. */
+ * the outbox is empty (or it is kicked); then hang up. */
 static ptio_ssize writer_task(struct ptio_task *task)
 {
 	struct client *c = PTIO_CONTAINER_OF(task, struct client, writer);
@@ -285,7 +305,7 @@ static ptio_ssize writer_task(struct ptio_task *task)
 		c->head = (c->head + c->wlen) % OUTBOX_BYTES;
 		c->len -= c->wlen;
 	}
-	client_free(c);
+	client_bury(c);
 	PTIO_END(&task->pt);
 }
 
@@ -352,6 +372,9 @@ static ptio_ssize accept_task(struct ptio_task *task)
 			break;
 		}
 	}
+	/* Serve the clients there are, then end. */
+	chat.accepting = false;
+	ptio_task_wake(&chat.reaper);
 	PTIO_END(&task->pt);
 }
 
@@ -411,6 +434,7 @@ int main(int argc, char **argv)
 	chat.accepting = true;
 	ptio_op_init(&chat.accept_op, &chat.accept_task.task);
 	ptio_timed_task_start(&chat.loop, &chat.accept_task, accept_task);
+	ptio_task_start(&chat.loop, &chat.reaper, reaper_task);
 	r = ptio_loop_run(&chat.loop, PTIO_RUN_DEFAULT);
 	(void)ptio_fd_close(&chat.listener);
 	ptio_poll_destroy(&chat.poll);

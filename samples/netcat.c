@@ -36,13 +36,6 @@
 
 #include <ptio.h>
 
-#if defined(__GNUC__) && __GNUC__ >= 12 && !defined(__clang__) && \
-	defined(PTIO_CONF_LC_ADDRLABELS)
-/* GCC 12 takes a label address stored in a continuation for a pointer
- * to a local; labels live as long as the code. */
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-#endif
-
 /* ---- State ----------------------------------------------------------------- */
 
 static struct {

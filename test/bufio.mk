@@ -1,4 +1,6 @@
-## test/bufio.mk
+## test/bufio.mk - the suites of BufRead, the adapters, write_fmt and
+## read_to_end, the chaos suites over every provided machine, and the
+## README's seed examples.
 
 ## The chaos suites: every provided machine and adapter against the
 ## fault-injecting stream, 10,000 seeds each (PTIO_CHAOS_SEEDS=n to

@@ -31,7 +31,8 @@
 
 /*
  * CUTS has bit i set when a chunk ends after byte i (i < n - 1), so the
- * 2^(n-1) values of CUTS are all the ways to chunk n bytes.  Before each
+ * 2^(n-1) values of CUTS are all the ways to chunk n bytes (past byte 32,
+ * there are no more cuts).  Before each
  * chunk whose index has its bit set in BLOCKS, fill_buf first says
  * PTIO_WOULD_BLOCK once.
  */
@@ -44,6 +45,8 @@ struct chunked {
 	size_t end;        /* end of the current chunk */
 	unsigned chunk;    /* index of the current chunk */
 	bool blocked;      /* the current chunk's block was given */
+	unsigned fail_at;  /* chunk index to fail once before (0: never) */
+	bool failed;
 };
 
 static void chunked_init(struct chunked *ck, const uint8_t *data, size_t n,
@@ -63,11 +66,18 @@ static ptio_ssize chunked_fill(void *self, const uint8_t **d)
 	if (ck->pos == ck->n)
 		return 0;
 	if (ck->pos == ck->end) {
+		if (ck->fail_at != 0 && ck->chunk == ck->fail_at &&
+		    !ck->failed) {
+			/* As a wait ending on the task's deadline would. */
+			ck->failed = true;
+			return PTIO_ETIMEDOUT;
+		}
 		if ((ck->blocks >> (ck->chunk % 32) & 1) && !ck->blocked) {
 			ck->blocked = true;
 			return PTIO_WOULD_BLOCK;
 		}
-		while (++ck->end < ck->n && !(ck->cuts >> (ck->end - 1) & 1))
+		while (++ck->end < ck->n &&
+		       (ck->end > 32 || !(ck->cuts >> (ck->end - 1) & 1)))
 			;
 		ck->chunk++;
 		ck->blocked = false;
@@ -380,6 +390,49 @@ START_TEST(lines_trim_and_skip)
 		SYNC(r, ptio_lines_next(&op, &ln));
 		ck_assert_int_eq(r, 0);
 	}
+}
+END_TEST
+
+/* An error part-way through a line (a timeout) loses nothing: calling
+ * again completes the line, and a character split by the error is
+ * checked whole. */
+START_TEST(line_resumes_after_error)
+{
+	/* "€" is E2 82 AC: the error comes between E2 and 82. */
+	static const uint8_t p[] = "pay 5\xE2\x82\xAC now\nnext\n";
+	struct chunked ck;
+	struct ptio_op op;
+	struct ptio_lines ln;
+	struct ptio_readbuf rb;
+	uint8_t buf[32];
+	ptio_ssize r;
+
+	/* Chunks: "pay 5\xE2" | "\x82\xAC now\n" | "next\n". */
+	chunked_init(&ck, p, sizeof(p) - 1, 1u << 5 | 1u << 15, 0);
+	ck.fail_at = 1;
+	ptio_op_init(&op, &idle_task);
+	ptio_lines_init(&ln, chunked_bufread(&ck), buf, sizeof(buf));
+	SYNC(r, ptio_lines_next(&op, &ln));
+	ck_assert_int_eq(r, PTIO_ETIMEDOUT);
+	SYNC(r, ptio_lines_next(&op, &ln));
+	ck_assert_int_eq(r, 1);
+	ck_assert_uint_eq(ptio_lines_len(&ln), 12);
+	ck_assert_int_eq(memcmp(ptio_lines_data(&ln), "pay 5\xE2\x82\xAC now",
+				12), 0);
+	SYNC(r, ptio_lines_next(&op, &ln));
+	ck_assert_int_eq(r, 1);
+	ck_assert_uint_eq(ptio_lines_len(&ln), 4);
+
+	/* The same with read_line called again on the same buffer. */
+	chunked_init(&ck, p, sizeof(p) - 1, 1u << 5 | 1u << 15, 0);
+	ck.fail_at = 1;
+	ptio_readbuf_init(&rb, buf, sizeof(buf));
+	SYNC(r, ptio_read_line(&op, chunked_bufread(&ck), &rb, 32));
+	ck_assert_int_eq(r, PTIO_ETIMEDOUT);
+	ck_assert_uint_eq(rb.filled, 6);
+	SYNC(r, ptio_read_line(&op, chunked_bufread(&ck), &rb, 32));
+	ck_assert_int_eq(r, 7);
+	ck_assert_uint_eq(rb.filled, 13);
 }
 END_TEST
 
@@ -842,6 +895,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, until_too_long_once);
 	tcase_add_test(tc, line_utf8);
 	tcase_add_test(tc, lines_trim_and_skip);
+	tcase_add_test(tc, line_resumes_after_error);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tb, bufreader_small_reads_are_buffered);
 	tcase_add_test(tb, bufreader_large_read_bypasses);

@@ -80,8 +80,8 @@ static const int star_values[] = { -9, -1, 0, 2, 11 };
 		for (sw_ = 0; sw_ < NELEM(star_values); sw_++)            \
 		for (sp_ = 0; sp_ < NELEM(star_values); sp_++) {          \
 			int w = star_values[sw_], p = star_values[sp_];   \
-			bool ws_ = widths[w_][0] == '*';                  \
-			bool ps_ = precs[p_][1] == '*';                   \
+			bool ws_ = strchr(widths[w_], '*') != NULL;       \
+			bool ps_ = strchr(precs[p_], '*') != NULL;        \
 			if ((!ws_ && sw_ > 0) || (!ps_ && sp_ > 0))       \
 				continue;                                 \
 			snprintf(fmt, sizeof(fmt), "%%%s%s%s%s%s",        \

@@ -53,6 +53,7 @@ test_check_ops_LDFLAGS = $(AM_LDFLAGS) -no-install
 check_LTLIBRARIES += test/libptio-core-addrlabels.la
 test_libptio_core_addrlabels_la_SOURCES = \
 	src/core/assert.c \
+	src/posix/assert.c \
 	src/core/dispatch.c \
 	src/core/err.c \
 	src/core/loop.c \

@@ -95,7 +95,12 @@ ptio_ssize ptio_fill_buf(struct ptio_op *op, struct ptio_bufread b,
  *     end was found, so a peer sending an endless line keeps the call
  *     going (with bounded memory): set a task deadline to stop it;
  *   another error (ptio_op_done(op) bytes of the line are in LINE; the
- *     stream's position is right after them).
+ *     stream's position is right after them, so calling again with the
+ *     same LINE goes on with the line).  One exception: an error while
+ *     the rest of an over-long line is being dropped ends the dropping,
+ *     so the next call returns that rest as a line of its own; code that
+ *     goes on after such an error (rather than hanging up, the usual
+ *     answer to a timeout) must allow for it.
  * Bytes are consumed from B only as they are copied to LINE (or dropped as
  * part of an over-long line), never beyond DELIM.
  */
@@ -108,7 +113,9 @@ ptio_ssize ptio_read_until(struct ptio_op *op, struct ptio_bufread b,
  * (as Rust's read_line does).  Returns as read_until does, plus
  * PTIO_EILSEQ when the line (complete, or the last one at end of stream)
  * is not UTF-8: then LINE is as it was before the call and the line has
- * been consumed, so the next call returns the next line.  The "\n" (and a
+ * been consumed, so the next call returns the next line.  After an error
+ * part-way (a timeout), calling again with the same LINE completes the
+ * line; a character split across the two calls is checked whole.  The "\n" (and a
  * "\r" before it) stays in LINE; see the lines loop for trimmed lines.
  * Use read_until for lines that are bytes, not text.
  */
@@ -143,7 +150,8 @@ void ptio_lines_init(struct ptio_lines *ln, struct ptio_bufread src,
 /* Machine: the next line.  Returns 1 with the line available from
  * ptio_lines_data/ptio_lines_len until the next call, 0 at end of stream,
  * PTIO_ETOOLONG or PTIO_EILSEQ for a line that was skipped (call again for
- * the next one), or another error. */
+ * the next one), or another error (a timeout, a reset: the part of the
+ * line read so far is kept, and calling again goes on with it). */
 ptio_ssize ptio_lines_next(struct ptio_op *op, struct ptio_lines *ln);
 
 static inline const uint8_t *ptio_lines_data(const struct ptio_lines *ln)

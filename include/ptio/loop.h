@@ -17,8 +17,11 @@
  * Nothing here allocates.  A task holds a registration (a waiter slot on
  * one source, or an armed timer) only while it sleeps: every wake clears
  * both before the task runs.  So when a task's machine finishes, the loop
- * holds nothing that points at it and its memory may be freed at once,
- * even by the machine itself just before it returns its final value.
+ * holds nothing that points at it and its memory may be freed at once.
+ * Free it after the machine has returned, not inside it (PTIO_RETURN and
+ * PTIO_END reset the continuation, which lives in the task): make the task
+ * function a wrapper that calls the machine and, on a final value, frees
+ * the struct and returns that value; the loop does not touch it again.
  *
  * Deadlines belong to the (timed) task, like a socket deadline: after
  * ptio_task_set_deadline every wait of that task (on readiness or a sleep)

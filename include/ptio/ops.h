@@ -9,6 +9,8 @@
  * the op, so the caller never re-implements partial-transfer bookkeeping,
  * and after an error or PTIO_ETIMEDOUT, ptio_op_done(op) tells how much was
  * done.  Every wait honours the task's deadline (ptio_task_set_deadline).
+ * PTIO_EINTR from a stream is retried by the "exact" and "all" machines
+ * and returned by the single-shot ones (read, write, flush), as in Rust.
  *
  * Divided into: readiness and time, Read, Write.
  */

@@ -122,7 +122,9 @@ void ptio_task_wake(struct ptio_task *task);
 
 /* PTIO_WAIT_UNTIL(pt, cond) - suspend until COND is true.  COND is checked
  * each time the task runs; something must wake the task when COND may
- * have changed (ptio_task_wake from another task or an ISR, or a timer).
+ * have changed (ptio_task_wake from another task, a timer, or readiness;
+ * an interrupt handler must go through ptio_port_source_ready, never
+ * ptio_task_wake, which touches the run queue).
  * PTIO_WAIT_WHILE(pt, cond) is the negation. */
 #define PTIO_WAIT_UNTIL(pt, cond)                                        \
 	do {                                                             \

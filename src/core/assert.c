@@ -4,9 +4,12 @@
  */
 #include "core/internal.h"
 
-/* Weak so that a hosted build (src/posix/assert.c) or a board can print
- * something first.  The default stops the machine where it stands, which a
- * debugger shows and a watchdog resets. */
+/* On bare metal the default stops the machine where it stands, which a
+ * debugger shows and a watchdog resets; it is weak so that a board can
+ * print something first.  A hosted build has no default here: its one
+ * definition is in src/posix/assert.c, so a static link cannot pick the
+ * silent trap over the one that prints. */
+#if !defined(__STDC_HOSTED__) || !__STDC_HOSTED__
 __attribute__((weak)) void ptio_assert_fail(const char *file, int line,
 					    const char *expr)
 {
@@ -15,6 +18,7 @@ __attribute__((weak)) void ptio_assert_fail(const char *file, int line,
 	(void)expr;
 	__builtin_trap();
 }
+#endif
 
 void ptio__copy(void *dst, const void *src, size_t n)
 {

@@ -2,9 +2,9 @@
  * src/core/bufio-internal.h - what the BufRead, adapter, write_fmt and
  * read_to_end files share.
  *
- * Its one piece is PTIO__NB_AWAIT, the step every provided machine is
+ * Its main piece is PTIO__NB_AWAIT, the step every provided machine is
  * built from: try the non-blocking call, and wait for readiness only when
- * it would block.
+ * it would block.  Then a UTF-8 helper and two size helpers.
  */
 #ifndef PTIO_CORE_BUFIO_INTERNAL_H
 #define PTIO_CORE_BUFIO_INTERNAL_H
@@ -41,6 +41,16 @@
 		PTIO_AWAIT(pt, r, ptio_wait_ready(task, ready, interest)); \
 		PTIO_TRY(pt, r);                                          \
 	}
+
+/*
+ * ptio__utf8_resume(s, start, end) - where a UTF-8 check of bytes that
+ * follow S[end] must start.  S[start, end) was checked already, except
+ * that it may end in a character cut short; this steps back to that
+ * character's lead byte (at most three bytes, never before START) so the
+ * character is checked whole once the rest has arrived.  Returns END when
+ * nothing is cut short.
+ */
+size_t ptio__utf8_resume(const uint8_t *s, size_t start, size_t end);
 
 /* The smaller of two sizes. */
 static inline size_t ptio__min(size_t a, size_t b)

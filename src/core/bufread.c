@@ -147,12 +147,16 @@ ptio_ssize ptio_read_line(struct ptio_op *op, struct ptio_bufread b,
 			  struct ptio_readbuf *line, size_t max)
 {
 	ptio_ssize n = ptio_read_until(op, b, '\n', line, max);
+	size_t start, from;
 
 	if (n <= 0)
 		return n;
-	if (ptio_utf8_check(line->buf + line->filled - (size_t)n, (size_t)n,
-			    NULL) < 0) {
-		line->filled -= (size_t)n;
+	/* Check what this call added, from the start of a character an
+	 * earlier call (one that failed part-way) may have left cut. */
+	start = line->filled - (size_t)n;
+	from = ptio__utf8_resume(line->buf, 0, start);
+	if (ptio_utf8_check(line->buf + from, line->filled - from, NULL) < 0) {
+		line->filled = start;
 		op->p.done = 0;
 		return PTIO_EILSEQ;
 	}
@@ -181,9 +185,14 @@ static size_t trimmed_len(const uint8_t *s, size_t n)
 	return n;
 }
 
-/* Like read_line, a wrapper that looks at read_line's final result.  The
+/*
+ * Like read_line, a wrapper that looks at read_until's final result.  The
  * previous line stays readable until this is called again, so the buffer
- * is cleared at the start of the next call, not at the end of this one. */
+ * is cleared at the start of the next call, not at the end of this one.
+ * A stream error (a timeout, a reset) leaves the part of the line read so
+ * far in the buffer, and the next call goes on with it, so nothing is
+ * lost; the UTF-8 check is of the whole line, once it is complete.
+ */
 ptio_ssize ptio_lines_next(struct ptio_op *op, struct ptio_lines *ln)
 {
 	ptio_ssize n;
@@ -193,12 +202,14 @@ ptio_ssize ptio_lines_next(struct ptio_op *op, struct ptio_lines *ln)
 		ln->len = 0;
 		ln->spent = false;
 	}
-	n = ptio_read_line(op, ln->src, &ln->line, ln->line.capacity);
-	if (n == PTIO_PENDING)
+	n = ptio_read_until(op, ln->src, '\n', &ln->line, ln->line.capacity);
+	if (n == PTIO_PENDING || (n < 0 && n != PTIO_ETOOLONG))
 		return n;
 	ln->spent = true;
-	if (n <= 0)
-		return n;
+	if (n == PTIO_ETOOLONG || ln->line.filled == 0)
+		return n; /* ETOOLONG, or 0: the end */
+	if (ptio_utf8_check(ln->line.buf, ln->line.filled, NULL) < 0)
+		return PTIO_EILSEQ;
 	ln->len = trimmed_len(ln->line.buf, ln->line.filled);
 	return 1;
 }

@@ -6,6 +6,7 @@
  */
 #include <ptio/bytes.h>
 #include <ptio/err.h>
+#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* ---- The buffer ----------------------------------------------------------- */
@@ -165,4 +166,17 @@ ptio_ssize ptio_utf8_check(const void *sv, size_t n, size_t *tail)
 		i += len;
 	}
 	return 0;
+}
+
+size_t ptio__utf8_resume(const uint8_t *s, size_t start, size_t end)
+{
+	size_t back;
+
+	for (back = 1; back <= 3 && back <= end - start; back++) {
+		uint8_t c = s[end - back];
+
+		if ((c & 0xC0) != 0x80)
+			return c >= 0xC0 ? end - back : end;
+	}
+	return end;
 }

@@ -237,16 +237,20 @@ static intmax_t arg_signed(const struct spec *sp, va_list *ap)
 
 /* The digits of V in BASE, written backwards from the end of BUF (which
  * holds 24 bytes: enough for 64 bits in octal); returns where they
- * start. */
+ * start.  Values that fit in 32 bits are divided as such: on a 32-bit
+ * MCU a 64-bit division is a slow library call. */
 static char *to_digits(uintmax_t v, unsigned base, bool upper, char *end)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char *p = end;
+	uint32_t x;
 
-	while (v != 0) {
+	while (v > UINT32_MAX) {
 		*--p = digits[v % base];
 		v /= base;
 	}
+	for (x = (uint32_t)v; x != 0; x /= base)
+		*--p = digits[x % base];
 	return p;
 }
 
@@ -296,8 +300,7 @@ static ptio_ssize emit_string(struct emitter *e, const struct spec *sp,
 	return emit_field(e, sp, "", 0, 0, s, n, false);
 }
 
-static ptio_ssize emit_conv(struct emitter *e, const struct spec *sp,
-			    va_list *ap)
+static ptio_ssize emit_conv(struct emitter *e, struct spec *sp, va_list *ap)
 {
 	char c;
 	intmax_t sv;
@@ -320,12 +323,10 @@ static ptio_ssize emit_conv(struct emitter *e, const struct spec *sp,
 	if (sp->conv == 's' && sp->len == LEN_NONE)
 		return emit_string(e, sp, va_arg(*ap, const char *));
 	if (sp->conv == 'p' && sp->len == LEN_NONE) {
-		struct spec px = *sp;
-
-		px.flags |= F_ALT;
-		px.conv = 'x';
-		return emit_int(e, &px, (uintptr_t)va_arg(*ap, void *), false,
-				16);
+		/* A pointer prints as "%#x" of its address. */
+		sp->flags |= F_ALT;
+		sp->conv = 'x';
+		return emit_int(e, sp, (uintptr_t)va_arg(*ap, void *), false, 16);
 	}
 	if (sp->conv == '%' && sp->len == LEN_NONE)
 		return emit(e, "%", 1);

@@ -3,7 +3,8 @@
  * read_exact and read_buf_exact.
  *
  * Each tries the non-blocking read first and waits for readiness only when
- * it would block.  Progress that must survive a wait lives in the op (the
+ * it would block.  read and read_buf hand PTIO_EINTR to the caller; the
+ * exact variants retry it, as Rust's do.  Progress that must survive a wait lives in the op (the
  * count in op->p.done) or in the caller's readbuf, never in a local.
  */
 #include <ptio/err.h>
@@ -59,6 +60,8 @@ ptio_ssize ptio_read_buf_exact(struct ptio_op *op, struct ptio_read r,
 			PTIO_TRY(&op->pt, n);
 			continue;
 		}
+		if (n == PTIO_EINTR)
+			continue; /* as Rust's exact/all methods do */
 		PTIO_TRY(&op->pt, n);
 		if (n == 0)
 			PTIO_RETURN(&op->pt, PTIO_EUNEXPECTEDEOF);
@@ -84,6 +87,8 @@ ptio_ssize ptio_read_exact(struct ptio_op *op, struct ptio_read r, void *buf,
 			PTIO_TRY(&op->pt, n);
 			continue;
 		}
+		if (n == PTIO_EINTR)
+			continue; /* as Rust's exact/all methods do */
 		PTIO_TRY(&op->pt, n);
 		if (n == 0)
 			PTIO_RETURN(&op->pt, PTIO_EUNEXPECTEDEOF);

@@ -2,6 +2,9 @@
  * src/core/ops-write.c - the provided Write machines: write,
  * write_vectored, write_all, write_all_vectored and flush.
  *
+ * write and write_vectored hand PTIO_EINTR to the caller; write_all and
+ * write_all_vectored retry it, as Rust's do.
+ *
  * write_all_vectored never modifies the caller's slices.  On each attempt
  * it skips the slices op->p.done already covers and gathers the rest into
  * a small window on the stack, the split slice starting at its exact
@@ -85,6 +88,8 @@ ptio_ssize ptio_write_all(struct ptio_op *op, struct ptio_write w,
 			PTIO_TRY(&op->pt, n);
 			continue;
 		}
+		if (n == PTIO_EINTR)
+			continue; /* as Rust's exact/all methods do */
 		PTIO_TRY(&op->pt, n);
 		if (n == 0)
 			PTIO_RETURN(&op->pt, PTIO_EWRITEZERO);
@@ -132,6 +137,8 @@ ptio_ssize ptio_write_all_vectored(struct ptio_op *op, struct ptio_write w,
 			PTIO_TRY(&op->pt, r);
 			continue;
 		}
+		if (r == PTIO_EINTR)
+			continue; /* as Rust's exact/all methods do */
 		PTIO_TRY(&op->pt, r);
 		if (r == 0)
 			PTIO_RETURN(&op->pt, PTIO_EWRITEZERO);

@@ -55,25 +55,6 @@ static ptio_ssize make_room(struct ptio_bytes *b)
 }
 
 /*
- * Where the UTF-8 check of newly read bytes must start.  Everything in
- * [start, end) was checked already, except that it may end in a
- * character cut short by the read; step back to that character's lead
- * byte (at most three bytes, never before START) so it is checked whole.
- */
-static size_t utf8_resume(const uint8_t *s, size_t start, size_t end)
-{
-	size_t back;
-
-	for (back = 1; back <= 3 && back <= end - start; back++) {
-		uint8_t c = s[end - back];
-
-		if ((c & 0xC0) != 0x80)
-			return c >= 0xC0 ? end - back : end;
-	}
-	return end;
-}
-
-/*
  * The machine behind read_to_end and read_to_string.  With TEXT, the bytes
  * each read appends are checked before the next read; a bad byte puts B
  * back as it was when the call started.
@@ -86,6 +67,8 @@ static ptio_ssize read_to_end(struct ptio_op *op, struct ptio_read r,
 
 	PTIO_BEGIN(&op->pt);
 	op->p.done = 0;
+	if (b->len > b->cap || (b->data == NULL && b->cap > 0))
+		PTIO_RETURN(&op->pt, PTIO_EINVAL);
 	for (;;) {
 		n = make_room(b);
 		PTIO_TRY(&op->pt, n);
@@ -94,7 +77,8 @@ static ptio_ssize read_to_end(struct ptio_op *op, struct ptio_read r,
 		PTIO_TRY(&op->pt, n);
 		start = b->len - op->p.done - (size_t)n;
 		if (text) {
-			from = utf8_resume(b->data, start, b->len - (size_t)n);
+			from = ptio__utf8_resume(b->data, start,
+						 b->len - (size_t)n);
 			if (ptio_utf8_check(b->data + from, b->len - from,
 					    n == 0 ? NULL : &tail) < 0) {
 				b->len = start;
