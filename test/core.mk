@@ -48,21 +48,11 @@ test_check_ops_LDFLAGS = $(AM_LDFLAGS) -no-install
 ## The machines again with label-address continuations, whatever configure
 ## chose.  The continuation's size is part of struct ptio_task, so this
 ## program links its own copy of the core built the same way instead of
-## libptio (and, having no fd, needs none of src/posix).  Keep the list in
-## step with the core's sources in src/core/local.mk.
+## libptio (and, having no fd, needs none of src/posix but its assertion
+## handler).
 check_LTLIBRARIES += test/libptio-core-addrlabels.la
-test_libptio_core_addrlabels_la_SOURCES = \
-	src/core/assert.c \
-	src/posix/assert.c \
-	src/core/dispatch.c \
-	src/core/err.c \
-	src/core/loop.c \
-	src/core/ops-read.c \
-	src/core/ops-ready.c \
-	src/core/ops-write.c \
-	src/core/readbuf.c \
-	src/core/source.c \
-	src/core/timer.c
+test_libptio_core_addrlabels_la_SOURCES = $(PTIO_CORE_SOURCES) \
+	src/posix/assert.c
 test_libptio_core_addrlabels_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPTIO_CONF_LC_ADDRLABELS
 

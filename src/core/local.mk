@@ -14,7 +14,9 @@ nobase_include_HEADERS += \
 	include/ptio/readbuf.h \
 	include/ptio/time.h
 
-libptio_la_SOURCES += \
+## The machines, loop and provided machines, also built on their own for
+## test/check-pt-addrlabels (test/core.mk).
+PTIO_CORE_SOURCES = \
 	src/core/assert.c \
 	src/core/dispatch.c \
 	src/core/err.c \
@@ -25,5 +27,6 @@ libptio_la_SOURCES += \
 	src/core/readbuf.c \
 	src/core/source.c \
 	src/core/timer.c
+libptio_la_SOURCES += $(PTIO_CORE_SOURCES)
 
 noinst_HEADERS += src/core/internal.h
