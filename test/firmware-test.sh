@@ -16,7 +16,7 @@
 # A case whose firmware was not built (no cross compiler) or whose QEMU is
 # missing is skipped; the script exits 77 when every case was skipped.
 #
-# The ARM command line adds -monitor none to the issue's
+# The ARM command line adds -monitor none to the usual
 #   qemu-system-arm -M mps2-an385 -nographic \
 #     -semihosting-config enable=on,target=native -kernel F
 # because with -nographic QEMU puts the monitor and the UART behind one

@@ -8,7 +8,7 @@
  * struct's sizeof, read back with nm (nothing runs on the target).
  *
  * The limits are today's sizes.  A change that grows a struct must raise
- * its limit here, on purpose, in the same commit.  The issue's target for
+ * its limit here, on purpose, in the same commit.  The project's target for
  * the smallest useful set, one task, one op and one source, is under 48
  * bytes (44 today: task 16, op 12, source 16); a task that sleeps is a
  * ptio_timed_task and costs more.  With --with-lc=addrlabels a task's
