@@ -42,13 +42,15 @@ test_check_fmt_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-adapters
 TESTS += test/check-adapters
-test_check_adapters_SOURCES = test/check-adapters.c $(TEST_COMMON)
+test_check_adapters_SOURCES = test/check-adapters.c \
+	test/fake/mem-read.c test/fake/mem-read.h $(TEST_COMMON)
 test_check_adapters_CFLAGS = $(TEST_CC_FLAGS)
 test_check_adapters_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-readmore
 TESTS += test/check-readmore
-test_check_readmore_SOURCES = test/check-readmore.c $(TEST_COMMON)
+test_check_readmore_SOURCES = test/check-readmore.c \
+	test/fake/mem-read.c test/fake/mem-read.h $(TEST_COMMON)
 test_check_readmore_CFLAGS = $(TEST_CC_FLAGS)
 test_check_readmore_LDADD = $(TEST_LIBS)
 

@@ -3,8 +3,8 @@
  * copy_buf: their edges in memory, and the copies on real sockets and
  * pipes through the poll loop.
  *
- * Divided into: an in-memory reader, take, chain, the trivial streams,
- * copy's spill, and copies over sockets.
+ * Divided into: take, chain, the trivial streams, copy's spill, and
+ * copies over sockets.  The in-memory reader is test/fake/mem-read.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,59 +12,9 @@
 #include <sys/socket.h>
 #include <check.h>
 #include "test/helpers.h"
+#include "test/fake/mem-read.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-/* ---- An in-memory reader ---------------------------------------------------- */
-
-/* Serves DATA, at most NB_MAX bytes a call; remembers the largest room
- * and the initialised count it was offered; always ready. */
-struct mem_read {
-	const uint8_t *data;
-	size_t n, pos, nb_max, max_room, last_init;
-};
-
-static ptio_ssize ready_now(void *self, struct ptio_task *task,
-			    unsigned interest)
-{
-	(void)self;
-	(void)task;
-	return (ptio_ssize)(interest & PTIO_READ_WRITE);
-}
-
-static ptio_ssize mem_read_buf(void *self, struct ptio_readbuf *rb)
-{
-	struct mem_read *m = self;
-	size_t k = ptio_readbuf_remaining(rb);
-
-	if (k > m->max_room)
-		m->max_room = k;
-	m->last_init = rb->initialized - rb->filled;
-	if (k > m->n - m->pos)
-		k = m->n - m->pos;
-	if (k > m->nb_max)
-		k = m->nb_max;
-	(void)ptio_readbuf_append(rb, m->data + m->pos, k);
-	m->pos += k;
-	return (ptio_ssize)k;
-}
-
-static const struct ptio_read_vt mem_read_vt = {
-	.ready = { .poll_ready = ready_now },
-	.nb_read_buf = mem_read_buf,
-};
-
-static struct ptio_read mem_reader(struct mem_read *m, const void *data,
-				   size_t n, size_t nb_max)
-{
-	struct ptio_read r = { m, &mem_read_vt };
-
-	memset(m, 0, sizeof(*m));
-	m->data = data;
-	m->n = n;
-	m->nb_max = nb_max;
-	return r;
-}
 
 /* A task that is never run: everything here is always ready, so the
  * machines finish in one call. */
