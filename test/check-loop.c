@@ -795,6 +795,101 @@ START_TEST(test_timers_sorted_and_equal)
 }
 END_TEST
 
+/* The timer heap against a model: churners sleep again and again for
+ * random times (ties and zero included) while a meddler, every tick,
+ * wakes some early (each wake removes the timer and the re-poll puts it
+ * back) and cancels and restarts others (removal from anywhere in the
+ * heap).  The model is each sleep's expiry: every sleep that completes
+ * must end exactly then, and every churner must finish. */
+enum { CHURNERS = 300, CHURN_SLEEPS = 40 };
+
+struct churner {
+	struct ptio_timed_task tt;
+	struct ptio_op op;
+	int k;                 /* sleeps completed */
+	ptio_tick expect;      /* when the current sleep must end */
+	uint32_t delay;
+};
+
+static struct churner churners[CHURNERS];
+static int churners_done, churn_late, churn_restarts;
+
+static ptio_ssize churner_fn(struct ptio_task *task)
+{
+	struct churner *c = PTIO_CONTAINER_OF(task, struct churner, tt.task);
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	while (c->k < CHURN_SLEEPS) {
+		c->delay = rng() % 8 == 0 ? 0 : rng() % 200;
+		c->expect = ptio_loop_now(task->loop) + c->delay;
+		PTIO_SPAWN(&task->pt, r, &c->op, task,
+			   ptio_sleep(&c->op, c->delay));
+		if (r != 0 || ptio_loop_now(task->loop) != c->expect)
+			churn_late++;
+		c->k++;
+	}
+	churners_done++;
+	PTIO_END(&task->pt);
+}
+
+struct meddler {
+	struct ptio_timed_task tt;
+	struct ptio_op op;
+};
+
+static ptio_ssize meddler_fn(struct ptio_task *task)
+{
+	struct meddler *m = PTIO_CONTAINER_OF(task, struct meddler, tt.task);
+	ptio_ssize r = 0;
+	struct churner *c;
+	int i;
+
+	PTIO_BEGIN(&task->pt);
+	while (churners_done < CHURNERS) {
+		for (i = 0; i < 8; i++) {
+			c = &churners[rng() % CHURNERS];
+			if (!ptio_task_alive(&c->tt.task))
+				continue;
+			if (i % 2 == 0) {
+				ptio_task_wake(&c->tt.task);
+			} else {
+				/* The cancelled sleep never completes; the
+				 * restarted churner begins it again. */
+				ptio_task_cancel(&c->tt.task);
+				ptio_timed_task_start(task->loop, &c->tt,
+						      churner_fn);
+				churn_restarts++;
+			}
+		}
+		PTIO_SPAWN(&task->pt, r, &m->op, task, ptio_sleep(&m->op, 1));
+	}
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_timers_random_churn)
+{
+	struct meddler m;
+	int i;
+
+	rng_state = 2026;
+	churners_done = churn_late = churn_restarts = 0;
+	memset(churners, 0, sizeof(churners));
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < CHURNERS; i++)
+		ptio_timed_task_start(&fake_loop, &churners[i].tt, churner_fn);
+	ptio_timed_task_start(&fake_loop, &m.tt, meddler_fn);
+	/* About 10,000 iterations (one per tick); a lost timer strands
+	 * churners and fails the run at the bound. */
+	fake_loop_run(30000);
+	ck_assert_int_eq(churners_done, CHURNERS);
+	ck_assert_int_eq(churn_late, 0);
+	ck_assert_int_gt(churn_restarts, 1000); /* the meddler did meddle */
+	for (i = 0; i < CHURNERS; i++)
+		ck_assert_int_eq(churners[i].k, CHURN_SLEEPS);
+}
+END_TEST
+
 /* Sleep 100 from 0xFFFFFFF0 ends at 0x54, just after the wrap. */
 START_TEST(test_sleep_across_wrap)
 {
@@ -1185,6 +1280,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tt, test_timers_cancel_in_the_middle);
 	tcase_add_test(tt, test_timers_many_insert_cancel);
 	tcase_add_test(tt, test_timers_sorted_and_equal);
+	tcase_add_test(tt, test_timers_random_churn);
 	tcase_add_test(tt, test_sleep_across_wrap);
 	tcase_add_test(tt, test_sleep_woken_early);
 	tcase_add_test(tt, test_sleep_until_and_zero);

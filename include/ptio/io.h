@@ -149,7 +149,9 @@ void ptio_source_init(struct ptio_source *src, unsigned ready, unsigned flags);
  * registers TASK as the waiter for INTEREST and returns PTIO_PENDING; with
  * TASK NULL returns PTIO_WOULD_BLOCK.  Errors: PTIO_ECLOSED when the source
  * is closed, PTIO_EINVAL for an empty or unknown interest, PTIO_EBUSY when
- * another task holds the slot or TASK already waits on another source.
+ * another task holds the slot or TASK already waits on another source, or
+ * the backend's error; after an error TASK holds no slot of SRC (a wait it
+ * registered earlier in the same run is undone too).
  */
 ptio_ssize ptio_source_poll(struct ptio_source *src, struct ptio_task *task,
 			    unsigned interest);

@@ -81,11 +81,12 @@ struct ptio_task {
 };
 
 /* A task that can sleep and have a deadline: a task plus its node in the
- * loop's timer tree.  Its machine still receives &tt->task. */
+ * loop's timer heap.  Its machine still receives &tt->task. */
 struct ptio_timed_task {
 	struct ptio_task task;           /* first */
-	struct ptio_timed_task *tleft;   /* timer tree (a splay tree keyed */
-	struct ptio_timed_task *tright;  /* by `when`) */
+	struct ptio_timed_task *tchild;  /* the loop's timer heap (a pairing */
+	struct ptio_timed_task *tnext;   /* heap keyed by `when`), while */
+	struct ptio_timed_task *tprev;   /* PTIO_TASK_TIMER */
 	ptio_tick when;                  /* expiry, while PTIO_TASK_TIMER */
 	ptio_tick deadline;              /* while PTIO_TASK_DEADLINE */
 };
@@ -207,9 +208,9 @@ struct ptio_backend {
 struct ptio_loop {
 	struct ptio_backend *backend;
 	struct ptio_task *run_head;  /* tasks queued for the next round */
-	struct ptio_task *run_tail;
+	struct ptio_task **run_tail; /* the link that ends that list */
 	struct ptio_task *round;     /* what is left of the round being run */
-	struct ptio_timed_task *timers; /* root of the timer splay tree */
+	struct ptio_timed_task *timers; /* the timer heap: the earliest */
 	ptio_tick now;               /* time at the start of this iteration */
 	uint8_t stop;                /* set by ptio_loop_stop */
 	size_t ntasks;               /* tasks alive */
@@ -244,8 +245,8 @@ static inline uint8_t *ptio_loop_scratch(struct ptio_loop *loop, size_t *len)
 
 /* Run the loop.  Each iteration: fire due timers, run every task that was
  * queued when the round began exactly once (so a task that is always
- * ready cannot starve another), then wait in the backend until the next
- * timer or event.  Returns the number of live tasks, or a backend error.
+ * ready cannot starve another), fire the timers that came due meanwhile,
+ * then wait in the backend until the next timer or event.  Returns the number of live tasks, or a backend error.
  * PTIO_RUN_DEFAULT returns 0 when no task is left, or the (positive)
  * number of tasks left when none of them can ever be woken again (no task
  * queued, no timer armed, no waiter registered): waiting would hang. */

@@ -1,7 +1,7 @@
 /*
  * src/core/internal.h - what the core's files share and users never see.
  *
- * Divided into: byte helpers (the core has no libc), the timer tree, and
+ * Divided into: byte helpers (the core has no libc), the timer heap, and
  * task bookkeeping used by sources and provided machines.
  */
 #ifndef PTIO_CORE_INTERNAL_H
@@ -16,16 +16,16 @@
 void ptio__copy(void *dst, const void *src, size_t n);
 void ptio__zero(void *dst, size_t n);
 
-/* ---- The timer tree (timer.c) -------------------------------------------
+/* ---- The timer heap (timer.c) -------------------------------------------
  *
- * Armed tasks sit in a top-down splay tree ordered by (when, address): one
- * insert, remove or find-minimum costs O(log n) amortised, and the tree
- * needs two pointers per task and no allocation. */
+ * Armed timed tasks sit in a pairing heap rooted at loop->timers, the one
+ * that expires first: insert is O(1), removing any of them O(log n)
+ * amortised, and it needs three links per task and no allocation. */
 
-void ptio__timer_insert(struct ptio_loop *loop, struct ptio_timed_task *tt);
-void ptio__timer_remove(struct ptio_loop *loop, struct ptio_timed_task *tt);
-/* The timed task with the earliest expiry, or NULL. */
-struct ptio_timed_task *ptio__timer_min(struct ptio_loop *loop);
+/* Insert TT (expiry in tt->when) and mark its task PTIO_TASK_TIMER. */
+void ptio__timer_insert(struct ptio_timed_task *tt);
+/* Remove TASK's timer if it has one armed. */
+void ptio__timer_remove(struct ptio_task *task);
 
 /* ---- Tasks (loop.c, source.c) ------------------------------------------- */
 

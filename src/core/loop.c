@@ -15,96 +15,69 @@
 
 /* ---- The run queue ------------------------------------------------------
  *
- * Two singly linked FIFO lists: run_head/run_tail collects tasks queued for
- * the next round, and `round` holds what is left of the round being run.
- * Only ptio_task_cancel ever unlinks from the middle (by a scan). */
+ * Two singly linked FIFO lists: run_head collects tasks queued for the
+ * next round (run_tail points at the link that ends it), and `round` holds
+ * what is left of the round being run.  Only ptio_task_cancel ever
+ * unlinks from the middle, by a scan. */
 
-static void enqueue(struct ptio_loop *loop, struct ptio_task *task)
+static void enqueue(struct ptio_task *task)
 {
+	struct ptio_loop *loop = task->loop;
+
 	task->u.next = NULL;
-	if (loop->run_tail != NULL)
-		loop->run_tail->u.next = task;
-	else
-		loop->run_head = task;
-	loop->run_tail = task;
+	*loop->run_tail = task;
+	loop->run_tail = &task->u.next;
 	task->flags |= PTIO_TASK_QUEUED;
 }
 
-/* Unlink TASK from the list at *HEAD; returns the new last node's address
- * or NULL if TASK was not found. */
-static bool unlink_from(struct ptio_task **head, struct ptio_task **tail,
-			struct ptio_task *task)
+/* The link in the list at PP that points at TASK, or the final NULL one. */
+static struct ptio_task **find_link(struct ptio_task **pp,
+				    const struct ptio_task *task)
 {
-	struct ptio_task *prev = NULL, *t;
-
-	for (t = *head; t != NULL; prev = t, t = t->u.next) {
-		if (t != task)
-			continue;
-		if (prev != NULL)
-			prev->u.next = t->u.next;
-		else
-			*head = t->u.next;
-		if (tail != NULL && *tail == t)
-			*tail = prev;
-		return true;
-	}
-	return false;
+	while (*pp != NULL && *pp != task)
+		pp = &(*pp)->u.next;
+	return pp;
 }
 
 /* ---- Task life cycle ---------------------------------------------------- */
 
-static void task_start(struct ptio_loop *loop, struct ptio_task *task,
-		       ptio_task_fn fn, unsigned flags)
-{
-	task->u.source = NULL;
-	task->loop = loop;
-	task->fn = fn;
-	PTIO_PT_INIT(&task->pt);
-	task->flags = (uint8_t)(PTIO_TASK_ALIVE | flags);
-	task->readiness = 0;
-	loop->ntasks++;
-	enqueue(loop, task);
-}
-
 void ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
 		     ptio_task_fn fn)
 {
-	task_start(loop, task, fn, 0);
+	task->loop = loop;
+	task->fn = fn;
+	PTIO_PT_INIT(&task->pt);
+	task->flags = PTIO_TASK_ALIVE;
+	task->readiness = 0;
+	loop->ntasks++;
+	enqueue(task);
 }
 
 void ptio_timed_task_start(struct ptio_loop *loop, struct ptio_timed_task *tt,
 			   ptio_task_fn fn)
 {
-	tt->tleft = tt->tright = NULL;
-	tt->when = tt->deadline = 0;
-	task_start(loop, &tt->task, fn, PTIO_TASK_TIMED);
+	/* The timer links and expiry are set when the timer is armed, the
+	 * deadline with its flag. */
+	ptio_task_start(loop, &tt->task, fn);
+	tt->task.flags |= PTIO_TASK_TIMED;
 }
 
 void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
 {
 	struct ptio_task *task = &tt->task;
-	struct ptio_loop *loop = task->loop;
 
 	/* A queued task runs next round anyway and re-arms then; arming now
 	 * would leave a timer on a task that holds no wait. */
 	if (task->flags & (PTIO_TASK_QUEUED | PTIO_TASK_WOKEN))
 		return;
-	if (task->flags & PTIO_TASK_TIMER)
-		ptio__timer_remove(loop, tt);
-	else
-		loop->ntimers++;
+	ptio__timer_remove(task);
 	tt->when = when;
-	task->flags |= PTIO_TASK_TIMER;
-	ptio__timer_insert(loop, tt);
+	ptio__timer_insert(tt);
 }
 
 void ptio__task_quiesce(struct ptio_task *task)
 {
-	if (task->flags & PTIO_TASK_TIMER) {
-		ptio__timer_remove(task->loop, ptio_task_timed(task));
-		task->flags &= (uint8_t)~PTIO_TASK_TIMER;
-		task->loop->ntimers--;
-	}
+	ptio__timer_remove(task);
 	if (!(task->flags & PTIO_TASK_QUEUED) && task->u.source != NULL)
 		ptio__source_unwait(task->u.source, task);
 }
@@ -117,15 +90,17 @@ void ptio_task_wake(struct ptio_task *task)
 		task->flags |= PTIO_TASK_WOKEN;
 		return;
 	}
-	if (!(task->flags & PTIO_TASK_ALIVE) || (task->flags & PTIO_TASK_QUEUED))
+	if ((task->flags & (PTIO_TASK_ALIVE | PTIO_TASK_QUEUED)) !=
+	    PTIO_TASK_ALIVE)
 		return;
 	ptio__task_quiesce(task);
-	enqueue(task->loop, task);
+	enqueue(task);
 }
 
 void ptio_task_cancel(struct ptio_task *task)
 {
 	struct ptio_loop *loop = task->loop;
+	struct ptio_task **pp;
 
 	if (task->flags & PTIO_TASK_RUNNING) {
 		task->flags |= PTIO_TASK_CANCEL; /* finished by the loop */
@@ -135,10 +110,13 @@ void ptio_task_cancel(struct ptio_task *task)
 		return;
 	ptio__task_quiesce(task);
 	if (task->flags & PTIO_TASK_QUEUED) {
-		if (!unlink_from(&loop->run_head, &loop->run_tail, task))
-			(void)unlink_from(&loop->round, NULL, task);
+		pp = find_link(&loop->round, task);
+		if (*pp == NULL)
+			pp = find_link(&loop->run_head, task);
+		*pp = task->u.next;
+		if (loop->run_tail == &task->u.next)
+			loop->run_tail = pp;
 	}
-	task->u.source = NULL;
 	task->flags = 0;
 	loop->ntasks--;
 }
@@ -194,13 +172,14 @@ bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 void ptio_loop_init(struct ptio_loop *loop, struct ptio_backend *backend)
 {
 	loop->backend = backend;
-	loop->run_head = loop->run_tail = loop->round = NULL;
+	loop->run_head = loop->round = NULL;
+	loop->run_tail = &loop->run_head;
 	loop->timers = NULL;
 	loop->stop = 0;
 	loop->ntasks = loop->nwaits = loop->ntimers = 0;
 	loop->scratch = NULL;
 	loop->scratch_len = 0;
-	loop->now = backend->vt->now(backend);
+	ptio_loop_update_time(loop);
 }
 
 void ptio_loop_set_scratch(struct ptio_loop *loop, void *buf, size_t len)
@@ -225,85 +204,80 @@ size_t ptio_loop_registrations(const struct ptio_loop *loop)
 	return n;
 }
 
-/* Wake every task whose timer is due. */
-static void fire_timers(struct ptio_loop *loop)
-{
-	struct ptio_timed_task *t;
-
-	while ((t = ptio__timer_min(loop)) != NULL &&
-	       ptio_tick_reached(loop->now, t->when))
-		ptio_task_wake(&t->task);
-}
-
 /* Run each task queued before the round began exactly once; tasks queued
  * meanwhile wait for the next round, so none can starve the others. */
 static void run_round(struct ptio_loop *loop)
 {
 	struct ptio_task *t;
-	ptio_ssize r;
+	unsigned f;
 
 	loop->round = loop->run_head;
-	loop->run_head = loop->run_tail = NULL;
+	loop->run_head = NULL;
+	loop->run_tail = &loop->run_head;
 	while ((t = loop->round) != NULL) {
 		loop->round = t->u.next;
 		t->u.source = NULL;
 		/* Not ALIVE while it runs: if the machine finishes, the loop
 		 * never touches T again, and what T holds already reads as a
 		 * finished task (wake and cancel on it are no-ops). */
-		t->flags = (uint8_t)((t->flags & ~(PTIO_TASK_QUEUED |
-						   PTIO_TASK_ALIVE)) |
-				     PTIO_TASK_RUNNING);
-		r = t->fn(t);
-		if (r != PTIO_PENDING) {
+		t->flags ^= PTIO_TASK_QUEUED | PTIO_TASK_ALIVE |
+			    PTIO_TASK_RUNNING; /* queued, alive: both set */
+		if (t->fn(t) != PTIO_PENDING) {
 			/* Finished: T may already be freed; never touch it. */
 			loop->ntasks--;
 			continue;
 		}
-		t->flags = (uint8_t)((t->flags & ~PTIO_TASK_RUNNING) |
+		f = t->flags;
+		t->flags = (uint8_t)((f & ~(PTIO_TASK_RUNNING | PTIO_TASK_WOKEN |
+					    PTIO_TASK_CANCEL)) |
 				     PTIO_TASK_ALIVE);
-		if (t->flags & PTIO_TASK_CANCEL) {
-			t->flags &= (uint8_t)~(PTIO_TASK_CANCEL | PTIO_TASK_WOKEN);
+		if (f & PTIO_TASK_CANCEL)
 			ptio_task_cancel(t);
-		} else if (t->flags & PTIO_TASK_WOKEN) {
-			t->flags &= (uint8_t)~PTIO_TASK_WOKEN;
+		else if (f & PTIO_TASK_WOKEN)
 			ptio_task_wake(t);
-		}
 	}
 }
 
-/* How long the backend may sleep. */
-static uint32_t wait_timeout(struct ptio_loop *loop)
+/* Read the clock and wake every task whose timer is due.  Returns how
+ * long the backend may then sleep: until the earliest timer left, or
+ * PTIO_WAIT_FOREVER when none is. */
+static uint32_t fire_timers(struct ptio_loop *loop)
 {
 	struct ptio_timed_task *t;
 	int32_t d;
 
-	if (loop->run_head != NULL || loop->stop)
-		return 0;
-	t = ptio__timer_min(loop);
-	if (t == NULL)
-		return PTIO_WAIT_FOREVER;
-	d = ptio_tick_diff(t->when, loop->now);
-	return d > 0 ? (uint32_t)d : 0;
+	ptio_loop_update_time(loop);
+	while ((t = loop->timers) != NULL) {
+		d = ptio_tick_diff(t->when, loop->now);
+		if (d > 0)
+			return (uint32_t)d;
+		ptio_task_wake(&t->task);
+	}
+	return PTIO_WAIT_FOREVER;
 }
 
 ptio_ssize ptio_loop_run(struct ptio_loop *loop, int mode)
 {
-	ptio_ssize r;
 	uint32_t timeout;
+	ptio_ssize r;
 
 	loop->stop = 0;
 	for (;;) {
-		ptio_loop_update_time(loop);
-		fire_timers(loop);
+		(void)fire_timers(loop);
 		run_round(loop);
 		if (loop->ntasks == 0)
 			return 0;
-		/* Tasks remain but nothing can ever wake them: no queued
-		 * task, no timer, no waiter slot.  Waiting would hang. */
-		if (loop->run_head == NULL && loop->ntimers == 0 &&
-		    loop->nwaits == 0)
+		/* Again after the round, which may have taken a while: the
+		 * sleep is measured from now. */
+		timeout = fire_timers(loop);
+		if (loop->run_head != NULL || loop->stop ||
+		    mode == PTIO_RUN_NOWAIT)
+			timeout = 0;
+		else if (timeout == PTIO_WAIT_FOREVER && loop->nwaits == 0)
+			/* Tasks remain but nothing can ever wake them: no
+			 * queued task, no timer, no waiter slot.  Waiting
+			 * would hang. */
 			return (ptio_ssize)loop->ntasks;
-		timeout = mode == PTIO_RUN_NOWAIT ? 0 : wait_timeout(loop);
 		r = loop->backend->vt->wait(loop->backend, timeout);
 		if (r < 0)
 			return r;

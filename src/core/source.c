@@ -10,12 +10,6 @@
 #include <ptio/err.h>
 #include "core/internal.h"
 
-/* The readiness bits each waiter slot is woken by. */
-static const uint8_t slot_wakes[2] = {
-	PTIO_READABLE | PTIO_HUP | PTIO_ERROR,
-	PTIO_WRITABLE | PTIO_HUP | PTIO_ERROR,
-};
-
 void ptio_source_init(struct ptio_source *src, unsigned ready, unsigned flags)
 {
 	src->waiter[0] = src->waiter[1] = NULL;
@@ -26,6 +20,7 @@ void ptio_source_init(struct ptio_source *src, unsigned ready, unsigned flags)
 	src->handle = -1;
 }
 
+/* Tell the backend that SRC's waiters changed. */
 static ptio_ssize backend_update(struct ptio_loop *loop, struct ptio_source *src)
 {
 	if (!(src->flags & PTIO_SOURCE_BACKEND))
@@ -48,44 +43,15 @@ void ptio__source_unwait(struct ptio_source *src, struct ptio_task *task)
 	(void)backend_update(loop, src); /* removal cannot need memory */
 }
 
-/* Register TASK in the slots of INTEREST; undo and fail on a conflict. */
-static ptio_ssize wait_on(struct ptio_source *src, struct ptio_task *task,
-			  unsigned interest)
-{
-	unsigned before = ptio_source_interest(src);
-	ptio_ssize r;
-	int i;
-
-	if (task->u.source != NULL && task->u.source != src)
-		return PTIO_EBUSY;
-	for (i = 0; i < 2; i++) {
-		if ((interest & (1u << i)) && src->waiter[i] != NULL &&
-		    src->waiter[i] != task)
-			return PTIO_EBUSY;
-	}
-	for (i = 0; i < 2; i++) {
-		if ((interest & (1u << i)) && src->waiter[i] == NULL) {
-			src->waiter[i] = task;
-			task->loop->nwaits++;
-		}
-	}
-	task->u.source = src;
-	if (ptio_source_interest(src) == before)
-		return PTIO_PENDING;
-	r = backend_update(task->loop, src);
-	if (r < 0) {
-		ptio__source_unwait(src, task);
-		return r;
-	}
-	return PTIO_PENDING;
-}
-
 ptio_ssize ptio_source_poll(struct ptio_source *src, struct ptio_task *task,
 			    unsigned interest)
 {
-	unsigned answer;
+	struct ptio_task **w = src->waiter;
+	unsigned answer, added = 0;
+	ptio_ssize r;
+	int i;
 
-	if (interest == 0 || (interest & ~PTIO_READ_WRITE) != 0)
+	if (interest - 1u >= PTIO_READ_WRITE) /* 0, or an unknown bit */
 		return PTIO_EINVAL;
 	if (src->flags & PTIO_SOURCE_CLOSED)
 		return PTIO_ECLOSED;
@@ -100,33 +66,57 @@ ptio_ssize ptio_source_poll(struct ptio_source *src, struct ptio_task *task,
 	 * next round; it cannot wait while it sits in the run queue. */
 	if (task->flags & (PTIO_TASK_QUEUED | PTIO_TASK_WOKEN))
 		return PTIO_PENDING;
-	return wait_on(src, task, interest);
+	/* One source per task, one task per slot.  Any error undoes the
+	 * whole wait, so it leaves nothing registered. */
+	if (task->u.source != NULL && task->u.source != src)
+		return PTIO_EBUSY;
+	task->u.source = src;
+	for (i = 0; i < 2; i++) {
+		if (!(interest >> i & 1u) || w[i] == task)
+			continue;
+		r = PTIO_EBUSY;
+		if (w[i] != NULL)
+			goto undo;
+		w[i] = task;
+		task->loop->nwaits++;
+		added = 1;
+	}
+	/* The backend hears only of a new interest. */
+	if (!added)
+		return PTIO_PENDING;
+	r = backend_update(task->loop, src);
+	if (r >= 0)
+		return PTIO_PENDING;
+undo:
+	ptio__source_unwait(src, task);
+	return r;
 }
 
-void ptio_source_ready(struct ptio_source *src, unsigned bits)
+/* Wake the waiters of SRC that BITS answer (HUP and ERROR answer both
+ * slots).  Waking clears every slot a task holds here, so a task waiting
+ * in both is woken once. */
+static void wake_waiters(struct ptio_source *src, unsigned bits)
 {
+	struct ptio_task *t;
 	int i;
 
-	src->ready = (uint8_t)(src->ready | bits);
 	for (i = 0; i < 2; i++) {
-		struct ptio_task *t = src->waiter[i];
-
-		/* Waking clears every slot T holds here, so a task waiting
-		 * for both is woken once. */
-		if (t != NULL && (bits & slot_wakes[i])) {
-			t->readiness = (uint8_t)src->ready;
+		t = src->waiter[i];
+		if (t != NULL && (bits & ((1u << i) | PTIO_HUP | PTIO_ERROR))) {
+			t->readiness = src->ready;
 			ptio_task_wake(t);
 		}
 	}
 }
 
+void ptio_source_ready(struct ptio_source *src, unsigned bits)
+{
+	src->ready = (uint8_t)(src->ready | bits);
+	wake_waiters(src, bits);
+}
+
 void ptio_source_close(struct ptio_source *src)
 {
-	int i;
-
 	src->flags = (uint8_t)(src->flags | PTIO_SOURCE_CLOSED);
-	for (i = 0; i < 2; i++) {
-		if (src->waiter[i] != NULL)
-			ptio_task_wake(src->waiter[i]);
-	}
+	wake_waiters(src, PTIO_HUP);
 }

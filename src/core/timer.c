@@ -1,132 +1,108 @@
 /*
- * src/core/timer.c - the loop's timers: a top-down splay tree of tasks.
+ * src/core/timer.c - the loop's timers: a pairing heap of timed tasks.
  *
- * Why a splay tree: it needs only two links per task (a binary heap of
- * nodes needs three), no array and no allocation, and insert, remove and
- * find-minimum are O(log n) amortised.  Removing an arbitrary task (a wait
- * that ends before its deadline, the common case) is as cheap as popping
- * the earliest one.
+ * Why a pairing heap: the loop asks for the earliest timer at every
+ * iteration, and it is the root, read without any work; inserting is one
+ * comparison; removing any timer (a wait that ends before its deadline,
+ * the common case) or the earliest one costs O(log n) amortised.  It needs
+ * no array and no allocation, and the code is small enough for the flash
+ * budget of small targets: three links per timed task, as in libuv's
+ * timer heap.
  *
- * Order: by expiry, compared modulo 2^32 (ptio_tick_diff), then by
- * address, so no two nodes compare equal.  The tick comparison is a total
- * order while every armed expiry lies within 2^31 ticks of the others,
- * which holds because delays are clamped to PTIO_TICK_MAX_DELAY and due
- * timers are fired at every iteration of the loop.
+ * Shape: each node keeps its first child (tchild), its next sibling
+ * (tnext), and tprev: its previous sibling, or its parent when it is a
+ * first child.  A parent expires no later than its children.  The root's
+ * tnext and tprev mean nothing; every function here checks for the root
+ * before reading them.
  *
- * The splay follows Sleator and Tarjan's top-down formulation: walk from
- * the root towards the key, rotating on zig-zig steps and hanging the
- * passed subtrees on a left and a right assembly tree, then reassemble
- * around the node reached.
+ * Order: expiries compare modulo 2^32 (ptio_tick_before), a total order
+ * while every armed expiry lies within 2^31 ticks of the others, which
+ * holds because delays are clamped to PTIO_TICK_MAX_DELAY and due timers
+ * are fired at every iteration of the loop.  Timers due at the same tick
+ * fire in no particular order.
  */
 #include "core/internal.h"
 
-/* KEY NULL stands for "smaller than every node" (find the minimum). */
-static int cmp(const struct ptio_timed_task *key, const struct ptio_timed_task *t)
+/* Meld the heaps rooted at A and B (either may be NULL): the root that
+ * expires later becomes the other's first child.  Returns the new root,
+ * whose own sibling links are the caller's business. */
+static struct ptio_timed_task *meld(struct ptio_timed_task *a,
+				    struct ptio_timed_task *b)
 {
-	int32_t d;
+	struct ptio_timed_task *t;
 
-	if (key == NULL)
-		return -1;
-	d = ptio_tick_diff(key->when, t->when);
-	if (d != 0)
-		return d < 0 ? -1 : 1;
-	if (key == t)
-		return 0;
-	return (uintptr_t)key < (uintptr_t)t ? -1 : 1;
+	if (a == NULL)
+		return b;
+	if (b == NULL)
+		return a;
+	if (ptio_tick_before(b->when, a->when)) {
+		t = a;
+		a = b;
+		b = t;
+	}
+	b->tnext = a->tchild;
+	if (b->tnext != NULL)
+		b->tnext->tprev = b;
+	b->tprev = a;
+	a->tchild = b;
+	return a;
 }
 
-static struct ptio_timed_task *splay(struct ptio_timed_task *t, const struct ptio_timed_task *key)
+/* Meld the sibling list starting at T into one heap, in the two passes
+ * that give the pairing heap its amortised bound: pair the siblings left
+ * to right, then meld the pairs right to left. */
+static struct ptio_timed_task *combine(struct ptio_timed_task *t)
 {
-	struct ptio_timed_task head, *l = &head, *r = &head, *y;
-	int c;
+	struct ptio_timed_task *pairs = NULL, *a, *b;
 
-	head.tleft = head.tright = NULL;
-	for (;;) {
-		c = cmp(key, t);
-		if (c < 0) {
-			if (t->tleft == NULL)
-				break;
-			if (cmp(key, t->tleft) < 0) { /* zig-zig: rotate right */
-				y = t->tleft;
-				t->tleft = y->tright;
-				y->tright = t;
-				t = y;
-				if (t->tleft == NULL)
-					break;
-			}
-			r->tleft = t; /* link right */
-			r = t;
-			t = t->tleft;
-		} else if (c > 0) {
-			if (t->tright == NULL)
-				break;
-			if (cmp(key, t->tright) > 0) { /* zag-zag: rotate left */
-				y = t->tright;
-				t->tright = y->tleft;
-				y->tleft = t;
-				t = y;
-				if (t->tright == NULL)
-					break;
-			}
-			l->tright = t; /* link left */
-			l = t;
-			t = t->tright;
-		} else {
-			break;
-		}
+	while (t != NULL) {
+		a = t;
+		b = t->tnext;
+		t = b != NULL ? b->tnext : NULL;
+		a = meld(a, b);
+		a->tnext = pairs; /* a stack of the melded pairs */
+		pairs = a;
 	}
-	l->tright = t->tleft; /* assemble */
-	r->tleft = t->tright;
-	t->tleft = head.tright;
-	t->tright = head.tleft;
+	while (pairs != NULL) {
+		a = pairs;
+		pairs = a->tnext;
+		t = meld(t, a);
+	}
 	return t;
 }
 
-void ptio__timer_insert(struct ptio_loop *loop, struct ptio_timed_task *task)
+void ptio__timer_insert(struct ptio_timed_task *tt)
 {
-	struct ptio_timed_task *root = loop->timers;
+	struct ptio_loop *loop = tt->task.loop;
 
-	if (root == NULL) {
-		task->tleft = task->tright = NULL;
-	} else {
-		root = splay(root, task);
-		if (cmp(task, root) < 0) {
-			task->tleft = root->tleft;
-			task->tright = root;
-			root->tleft = NULL;
-		} else {
-			task->tright = root->tright;
-			task->tleft = root;
-			root->tright = NULL;
-		}
-	}
-	loop->timers = task;
+	tt->tchild = NULL;
+	loop->timers = meld(loop->timers, tt);
+	tt->task.flags |= PTIO_TASK_TIMER;
+	loop->ntimers++;
 }
 
-void ptio__timer_remove(struct ptio_loop *loop, struct ptio_timed_task *task)
+void ptio__timer_remove(struct ptio_task *task)
 {
-	struct ptio_timed_task *root = splay(loop->timers, task);
+	struct ptio_loop *loop = task->loop;
+	struct ptio_timed_task *tt, *sub;
 
-	PTIO_ASSERT(root == task);
-	if (root->tleft == NULL) {
-		root = root->tright;
+	if (!(task->flags & PTIO_TASK_TIMER))
+		return;
+	tt = PTIO_CONTAINER_OF(task, struct ptio_timed_task, task);
+	sub = combine(tt->tchild); /* TT's children, as one heap */
+	if (tt == loop->timers) {
+		loop->timers = sub;
 	} else {
-		/* Every node on the left is smaller than TASK, so splaying
-		 * for TASK there brings the left side's maximum to its root,
-		 * which has no right child. */
-		struct ptio_timed_task *x = splay(root->tleft, task);
-
-		x->tright = root->tright;
-		root = x;
+		/* Cut TT out of its sibling list; its children go back into
+		 * the heap as SUB. */
+		if (tt->tprev->tchild == tt)
+			tt->tprev->tchild = tt->tnext;
+		else
+			tt->tprev->tnext = tt->tnext;
+		if (tt->tnext != NULL)
+			tt->tnext->tprev = tt->tprev;
+		loop->timers = meld(loop->timers, sub);
 	}
-	loop->timers = root;
-	task->tleft = task->tright = NULL;
-}
-
-struct ptio_timed_task *ptio__timer_min(struct ptio_loop *loop)
-{
-	if (loop->timers == NULL)
-		return NULL;
-	loop->timers = splay(loop->timers, NULL);
-	return loop->timers;
+	task->flags &= (uint8_t)~PTIO_TASK_TIMER;
+	loop->ntimers--;
 }
