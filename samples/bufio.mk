@@ -11,4 +11,4 @@ samples_line_chat_LDADD = libptio.la
 ## Both are run by `make check`, with samples/netcat (and socat, when it
 ## is installed) on the other end.
 TESTS += test/netcat-test.sh test/line-chat-test.sh
-EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh
+EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh

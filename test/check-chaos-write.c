@@ -91,6 +91,23 @@ static void write_begin(struct t_write *t, uint32_t seed)
 	t->total = 0;
 	t->plain = chaos_chance(&t->c.rng, 300);
 	t->mem = NULL;
+	t->niov = 0;
+}
+
+/* One seed of a machine whose task needs nothing but write_begin: run
+ * it over a stream that may cut the payload short, and check what
+ * reached the stream and the result. */
+static void write_case(uint32_t seed, ptio_task_fn fn)
+{
+	struct t_write t;
+	size_t avail;
+
+	write_begin(&t, seed);
+	avail = maybe_cut(&t.c);
+	chaos_case_run(&t.c, fn);
+	chaos_case_check_write(&t.c, avail);
+	check_write_result(&t.c, avail);
+	chaos_case_end(&t.c);
 }
 
 /* ---- write --------------------------------------------------------------------- */
@@ -123,15 +140,7 @@ static ptio_ssize write_task(struct ptio_task *task)
 
 static void write_one(uint32_t seed)
 {
-	struct t_write t;
-	size_t avail;
-
-	write_begin(&t, seed);
-	avail = maybe_cut(&t.c);
-	chaos_case_run(&t.c, write_task);
-	chaos_case_check_write(&t.c, avail);
-	check_write_result(&t.c, avail);
-	chaos_case_end(&t.c);
+	write_case(seed, write_task);
 }
 
 START_TEST(chaos_write)
@@ -170,15 +179,7 @@ static ptio_ssize write_vec_task(struct ptio_task *task)
 
 static void write_vec_one(uint32_t seed)
 {
-	struct t_write t;
-	size_t avail;
-
-	write_begin(&t, seed);
-	avail = maybe_cut(&t.c);
-	chaos_case_run(&t.c, write_vec_task);
-	chaos_case_check_write(&t.c, avail);
-	check_write_result(&t.c, avail);
-	chaos_case_end(&t.c);
+	write_case(seed, write_vec_task);
 }
 
 START_TEST(chaos_write_vectored)
@@ -215,15 +216,7 @@ static ptio_ssize write_all_task(struct ptio_task *task)
 
 static void write_all_one(uint32_t seed)
 {
-	struct t_write t;
-	size_t avail;
-
-	write_begin(&t, seed);
-	avail = maybe_cut(&t.c);
-	chaos_case_run(&t.c, write_all_task);
-	chaos_case_check_write(&t.c, avail);
-	check_write_result(&t.c, avail);
-	chaos_case_end(&t.c);
+	write_case(seed, write_all_task);
 }
 
 START_TEST(chaos_write_all)
@@ -260,16 +253,7 @@ static ptio_ssize write_all_vec_task(struct ptio_task *task)
 
 static void write_all_vec_one(uint32_t seed)
 {
-	struct t_write t;
-	size_t avail;
-
-	write_begin(&t, seed);
-	t.niov = 0;
-	avail = maybe_cut(&t.c);
-	chaos_case_run(&t.c, write_all_vec_task);
-	chaos_case_check_write(&t.c, avail);
-	check_write_result(&t.c, avail);
-	chaos_case_end(&t.c);
+	write_case(seed, write_all_vec_task);
 }
 
 START_TEST(chaos_write_all_vectored)
@@ -557,15 +541,7 @@ static ptio_ssize flush_task(struct ptio_task *task)
 
 static void flush_one(uint32_t seed)
 {
-	struct t_write t;
-	size_t avail;
-
-	write_begin(&t, seed);
-	avail = maybe_cut(&t.c);
-	chaos_case_run(&t.c, flush_task);
-	chaos_case_check_write(&t.c, avail);
-	check_write_result(&t.c, avail);
-	chaos_case_end(&t.c);
+	write_case(seed, flush_task);
 }
 
 START_TEST(chaos_flush)

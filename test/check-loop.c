@@ -37,12 +37,7 @@ static uint32_t rng_state;
 
 static uint32_t rng(void)
 {
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return rng_state = x;
+	return ptio_test_xorshift(&rng_state);
 }
 
 /* A stream that is never ready (nothing is scheduled for it). */

@@ -214,9 +214,7 @@ START_TEST(test_random_calls_keep_invariants)
 	for (step = 0; step < 20000; step++) {
 		size_t n;
 
-		x ^= x << 13;
-		x ^= x >> 17;
-		x ^= x << 5;
+		ptio_test_xorshift(&x);
 		n = (x >> 8) % (CAP + 4);
 		switch (x % 6) {
 		case 0:

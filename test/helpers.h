@@ -34,6 +34,18 @@ void ptio_test_run(unsigned timeout_ms);
 /* The number of open file descriptors of this process. */
 int ptio_test_count_fds(void);
 
+/* One step of the xorshift32 generator the suites draw test data from:
+ * advance *STATE (which must not be 0) and return its new value. */
+static inline uint32_t ptio_test_xorshift(uint32_t *state)
+{
+	uint32_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return *state = x;
+}
+
 /* Assert that a ptio result is not an error, printing its name if it is. */
 #define PTIO_CK_OK(expr)                                                   \
 	do {                                                               \

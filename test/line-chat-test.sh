@@ -14,28 +14,8 @@ chat=samples/line-chat
 nc=samples/netcat
 [ -x "$chat" ] && [ -x "$nc" ] || { echo "SKIP: samples not built"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ptio-chat-test.XXXXXX") || exit 99
-pids=
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	exec 3>&- 4>&- 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "--- ${f##*/}"; head -c 3000 "$f"; echo; }
-	done
-	failures=$((failures + 1))
-}
-pass() {
-	echo "PASS: $*"
-}
+sample_test=chat
+. "${srcdir:-.}/test/sample-lib.sh"
 
 # wait_for FILE PATTERN: until a line of FILE matches (10 s at most).
 wait_for() {
@@ -46,23 +26,6 @@ wait_for() {
 		i=$((i + 1))
 	done
 	return 1
-}
-
-# wait_pid PID SECONDS: wait for PID to exit; sets st (124: killed).
-wait_pid() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 20)) ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill "$1"
-		wait "$1" 2>/dev/null
-		st=124
-	else
-		wait "$1"
-		st=$?
-	fi
 }
 
 # start ARGS...: the server in the background; sets spid and port.

@@ -12,28 +12,8 @@ set -u
 nc=samples/netcat
 [ -x "$nc" ] || { echo "SKIP: $nc not built"; exit 77; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ptio-netcat-test.XXXXXX") || exit 99
-pids=
-cleanup() {
-	for p in $pids; do
-		kill "$p" 2>/dev/null
-	done
-	exec 3>&- 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	for f in "$tmp"/*.err "$tmp"/*.out; do
-		[ -s "$f" ] && { echo "--- ${f##*/}"; head -c 2000 "$f"; echo; }
-	done
-	failures=$((failures + 1))
-}
-pass() {
-	echo "PASS: $*"
-}
+sample_test=netcat
+. "${srcdir:-.}/test/sample-lib.sh"
 
 # wait_port: read the port a `netcat -l ... 0` started in the background
 # (stderr to $tmp/l.err) announced on its "listening on" line.
@@ -47,23 +27,6 @@ wait_port() {
 		i=$((i + 1))
 	done
 	[ -n "$port" ]
-}
-
-# wait_pid PID SECONDS: wait for PID to exit within SECONDS; sets st.
-wait_pid() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 20)) ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill "$1"
-		wait "$1" 2>/dev/null
-		st=124
-	else
-		wait "$1"
-		st=$?
-	fi
 }
 
 head -c 1048576 /dev/urandom >"$tmp/a.in"

@@ -109,6 +109,22 @@ ptio_ssize ptio_tcp_port(struct ptio_fd *f)
 	return PTIO_EAFNOSUPPORT;
 }
 
+/* Start F out closed on LOOP (so every error path leaves it closed) and
+ * make a socket for the numeric HOST:PORT, whose address goes in *A.
+ * Returns the socket or an error. */
+static ptio_ssize tcp_new_socket(struct ptio_fd *f, struct ptio_loop *loop,
+				 const char *host, uint16_t port,
+				 struct tcp_addr *a)
+{
+	ptio_ssize r;
+
+	ptio__fd_set_closed(f, loop);
+	r = tcp_addr_make(a, host, port);
+	if (r < 0)
+		return r;
+	return tcp_socket(a->ss.ss_family);
+}
+
 /* ---- Listen ------------------------------------------------------------- */
 
 /* Bind S to A and listen; 0 or an error. */
@@ -132,11 +148,7 @@ ptio_ssize ptio_tcp_listen(struct ptio_fd *f, struct ptio_loop *loop,
 	ptio_ssize r;
 	ptio_ssize s;
 
-	ptio__fd_set_closed(f, loop);
-	r = tcp_addr_make(&a, host, port);
-	if (r < 0)
-		return r;
-	s = tcp_socket(a.ss.ss_family);
+	s = tcp_new_socket(f, loop, host, port, &a);
 	if (s < 0)
 		return s;
 	r = tcp_bind_listen((int)s, &a, backlog);
@@ -226,11 +238,7 @@ static ptio_ssize tcp_connect_start(struct ptio_fd *f, struct ptio_loop *loop,
 	ptio_ssize r;
 	ptio_ssize s;
 
-	ptio__fd_set_closed(f, loop);
-	r = tcp_addr_make(&a, host, port);
-	if (r < 0)
-		return r;
-	s = tcp_socket(a.ss.ss_family);
+	s = tcp_new_socket(f, loop, host, port, &a);
 	if (s < 0)
 		return s;
 	r = ptio_fd_open(f, loop, (int)s, 0);

@@ -36,6 +36,7 @@
 #define PTIO_TEST_CHAOS_STREAM_H
 
 #include <check.h>
+#include "test/helpers.h"
 #include <ptio.h>
 
 /* CHAOS_CHECK(cond, fmt, ...) - fail the test with the message unless
@@ -52,12 +53,7 @@
 
 static inline uint32_t chaos_rand(uint32_t *s)
 {
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
+	return ptio_test_xorshift(s);
 }
 
 /* Uniform in [0, n) (n > 0; the bias is irrelevant here). */
