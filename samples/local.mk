@@ -1,6 +1,5 @@
-## samples/local.mk - the host samples and the demo.
-
-include samples/bufio.mk
+## samples/local.mk - the host samples and the demo.  Each is run by
+## `make check` (test/local.mk).
 
 ## The echo pair: a server in two styles (ergonomic, scratch) that reports
 ## heap bytes per idle connection, and a client that verifies every byte.
@@ -17,3 +16,11 @@ PHONY_TARGETS += demo
 demo: samples/echo-server$(EXEEXT) samples/echo-client$(EXEEXT)
 	$(SHELL) $(srcdir)/samples/demo.sh samples/echo-server$(EXEEXT) \
 	  samples/echo-client$(EXEEXT)
+
+## netcat: stdin to a socket and the socket to stdout, two tasks on one
+## socket at once.  line-chat: a chat server reading with read_line.
+noinst_PROGRAMS += samples/netcat samples/line-chat
+samples_netcat_SOURCES = samples/netcat.c
+samples_netcat_LDADD = libptio.la
+samples_line_chat_SOURCES = samples/line-chat.c
+samples_line_chat_LDADD = libptio.la

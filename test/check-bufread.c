@@ -431,8 +431,72 @@ START_TEST(line_resumes_after_error)
 	ck_assert_int_eq(r, PTIO_ETIMEDOUT);
 	ck_assert_uint_eq(rb.filled, 6);
 	SYNC(r, ptio_read_line(&op, chunked_bufread(&ck), &rb, 32));
-	ck_assert_int_eq(r, 7);
+	ck_assert_int_eq(r, 13); /* the whole line's length */
 	ck_assert_uint_eq(rb.filled, 13);
+}
+END_TEST
+
+/* The limit counts the whole line across an error: a 23-byte line with a
+ * limit of 16, interrupted after 6 bytes, is still too long, and the
+ * line after it comes whole.  With bytes before the line in the buffer,
+ * only the line counts. */
+START_TEST(until_limit_spans_error)
+{
+	static const uint8_t p[] = "0123456789abcdefghijkl\nnext\n";
+	struct chunked ck;
+	struct ptio_op op;
+	struct ptio_readbuf rb;
+	uint8_t buf[64];
+	ptio_ssize r;
+
+	/* Chunks: "012345" | "6789abcdefghijkl\n" | "next\n"; the second
+	 * fill fails once. */
+	chunked_init(&ck, p, sizeof(p) - 1, 1u << 5 | 1u << 22, 0);
+	ck.fail_at = 1;
+	ptio_op_init(&op, &idle_task);
+	ptio_readbuf_init(&rb, buf, sizeof(buf));
+	(void)ptio_readbuf_append(&rb, "kept", 4);
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 16));
+	ck_assert_int_eq(r, PTIO_ETIMEDOUT);
+	ck_assert_uint_eq(ptio_op_done(&op), 6);
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 16));
+	ck_assert_int_eq(r, PTIO_ETOOLONG);
+	ck_assert_uint_eq(rb.filled, 4 + 16);
+	ck_assert_uint_eq(ptio_op_done(&op), 16);
+	ck_assert_int_eq(memcmp(buf, "kept0123456789abcdef", 20), 0);
+	rb.filled = 4;
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 16));
+	ck_assert_int_eq(r, 5);
+	ck_assert_int_eq(memcmp(buf, "keptnext\n", 9), 0);
+}
+END_TEST
+
+/* An error while the rest of an over-long line is dropped: the next call
+ * drops on and reports the line once, never its tail as a line. */
+START_TEST(until_drop_resumes_after_error)
+{
+	static const uint8_t p[] = "0123456789\nok\n";
+	struct chunked ck;
+	struct ptio_op op;
+	struct ptio_readbuf rb;
+	uint8_t buf[32];
+	ptio_ssize r;
+
+	/* Chunks: "01234567" | "89\nok\n"; the second fill fails once,
+	 * after the first five bytes filled the line. */
+	chunked_init(&ck, p, sizeof(p) - 1, 1u << 7, 0);
+	ck.fail_at = 1;
+	ptio_op_init(&op, &idle_task);
+	ptio_readbuf_init(&rb, buf, sizeof(buf));
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 5));
+	ck_assert_int_eq(r, PTIO_ETIMEDOUT);
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 5));
+	ck_assert_int_eq(r, PTIO_ETOOLONG);
+	ck_assert_int_eq(memcmp(buf, "01234", 5), 0);
+	ptio_readbuf_clear(&rb);
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 5));
+	ck_assert_int_eq(r, 3);
+	ck_assert_int_eq(memcmp(buf, "ok\n", 3), 0);
 }
 END_TEST
 
@@ -896,6 +960,8 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, line_utf8);
 	tcase_add_test(tc, lines_trim_and_skip);
 	tcase_add_test(tc, line_resumes_after_error);
+	tcase_add_test(tc, until_limit_spans_error);
+	tcase_add_test(tc, until_drop_resumes_after_error);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tb, bufreader_small_reads_are_buffered);
 	tcase_add_test(tb, bufreader_large_read_bypasses);

@@ -120,9 +120,43 @@ START_TEST(test_err_name)
 		ck_assert_msg(n != NULL, "%s has no name", codes[i].name);
 		ck_assert_str_eq(n, codes[i].name);
 	}
+	ck_assert_str_eq(ptio_err_name(PTIO_PENDING), "PTIO_PENDING");
+	ck_assert_str_eq(ptio_err_name(PTIO_WOULD_BLOCK), "PTIO_WOULD_BLOCK");
 	ck_assert_ptr_null(ptio_err_name(0));
 	ck_assert_ptr_null(ptio_err_name(7));
 	ck_assert_ptr_null(ptio_err_name(-123456));
+}
+END_TEST
+
+/* Readiness and interest bits as text, every combination. */
+START_TEST(test_bit_names)
+{
+	static const char *const bits[4] = { "READABLE", "WRITABLE", "HUP",
+					     "ERROR" };
+	char want[64];
+	unsigned r, i;
+
+	for (r = 0; r < 16; r++) {
+		want[0] = '\0';
+		for (i = 0; i < 4; i++) {
+			if (!(r >> i & 1u))
+				continue;
+			if (want[0] != '\0')
+				strcat(want, "|");
+			strcat(want, bits[i]);
+		}
+		if (r == 0)
+			strcpy(want, "0");
+		ck_assert_str_eq(ptio_readiness_name(r), want);
+	}
+	ck_assert_uint_eq(PTIO_READABLE | PTIO_WRITABLE | PTIO_HUP | PTIO_ERROR,
+			  15);
+	ck_assert_ptr_null(ptio_readiness_name(16));
+	ck_assert_str_eq(ptio_interest_name(PTIO_READ), "READ");
+	ck_assert_str_eq(ptio_interest_name(PTIO_WRITE), "WRITE");
+	ck_assert_str_eq(ptio_interest_name(PTIO_READ_WRITE), "READ_WRITE");
+	ck_assert_ptr_null(ptio_interest_name(0));
+	ck_assert_ptr_null(ptio_interest_name(4));
 }
 END_TEST
 
@@ -136,6 +170,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_strerror_known_codes);
 	tcase_add_test(tc, test_strerror_reserved_and_success);
 	tcase_add_test(tc, test_err_name);
+	tcase_add_test(tc, test_bit_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

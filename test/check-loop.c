@@ -477,9 +477,10 @@ START_TEST(test_task_freed_by_its_machine)
 		struct heap_task *h = malloc(sizeof(*h));
 
 		ck_assert_ptr_nonnull(h);
-		/* Garbage, not uninitialised: task_start's sanity check reads
-		 * the old flags, which valgrind would report. */
-		memset(h, 0xA5, sizeof(*h));
+		/* Zero-filled, as ptio_task_start requires of memory that
+		 * never held a task (it reads the old flags to refuse a live
+		 * task). */
+		memset(h, 0, sizeof(*h));
 		h->mode = i % 5;
 		h->freed = &freed;
 		h->s = &s;
@@ -579,7 +580,7 @@ static ptio_ssize sleeper_fn(struct ptio_task *task)
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&task->pt);
-	PTIO_SPAWN(&task->pt, r, &s->op, task, ptio_sleep(&s->op, s->delay));
+	PTIO_CALL(&task->pt, r, &s->op, task, ptio_sleep(&s->op, s->delay));
 	s->result = r;
 	s->fired = ptio_loop_now(task->loop);
 	s->order = fire_count++;
@@ -657,7 +658,7 @@ static ptio_ssize canceller_fn(struct ptio_task *task)
 	size_t i;
 
 	PTIO_BEGIN(&task->pt);
-	PTIO_SPAWN(&task->pt, r, &c->op, task, ptio_sleep(&c->op, 300));
+	PTIO_CALL(&task->pt, r, &c->op, task, ptio_sleep(&c->op, 300));
 	PTIO_TRY(&task->pt, r);
 	for (i = 1; i < c->n; i += 2)
 		ptio_task_cancel(&c->s[i].tt.task);
@@ -818,7 +819,7 @@ static ptio_ssize churner_fn(struct ptio_task *task)
 	while (c->k < CHURN_SLEEPS) {
 		c->delay = rng() % 8 == 0 ? 0 : rng() % 200;
 		c->expect = ptio_loop_now(task->loop) + c->delay;
-		PTIO_SPAWN(&task->pt, r, &c->op, task,
+		PTIO_CALL(&task->pt, r, &c->op, task,
 			   ptio_sleep(&c->op, c->delay));
 		if (r != 0 || ptio_loop_now(task->loop) != c->expect)
 			churn_late++;
@@ -857,7 +858,7 @@ static ptio_ssize meddler_fn(struct ptio_task *task)
 				churn_restarts++;
 			}
 		}
-		PTIO_SPAWN(&task->pt, r, &m->op, task, ptio_sleep(&m->op, 1));
+		PTIO_CALL(&task->pt, r, &m->op, task, ptio_sleep(&m->op, 1));
 	}
 	PTIO_END(&task->pt);
 }
@@ -942,7 +943,7 @@ static ptio_ssize early_waker_fn(struct ptio_task *task)
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&task->pt);
-	PTIO_SPAWN(&task->pt, r, &w->op, task, ptio_sleep(&w->op, 10));
+	PTIO_CALL(&task->pt, r, &w->op, task, ptio_sleep(&w->op, 10));
 	ptio_task_wake(w->target);
 	PTIO_END_WITH(&task->pt, r);
 }
@@ -1083,7 +1084,7 @@ static ptio_ssize clearer_fn(struct ptio_task *task)
 
 	PTIO_BEGIN(&task->pt);
 	ptio_task_set_deadline(&c->tt, ptio_loop_now(task->loop) + 20);
-	PTIO_SPAWN(&task->pt, r, &c->op, task, ptio_sleep(&c->op, 50));
+	PTIO_CALL(&task->pt, r, &c->op, task, ptio_sleep(&c->op, 50));
 	c->r1 = r;
 	c->t1 = ptio_loop_now(task->loop);
 	ptio_task_clear_deadline(&c->tt);

@@ -169,7 +169,7 @@ static ptio_ssize read_loop(struct op_task *t)
 	PTIO_BEGIN(&t->op.pt);
 	t->count = 0;
 	for (;;) {
-		PTIO_SPAWN(&t->op.pt, r, &t->sub, t->op.task,
+		PTIO_CALL(&t->op.pt, r, &t->sub, t->op.task,
 			   ptio_read(&t->sub, script_stream_reader(t->s),
 				     dest + t->count,
 				     t->len < sizeof(dest) - t->count
@@ -263,7 +263,7 @@ static ptio_ssize read_buf_loop(struct op_task *t)
 		ptio_readbuf_init(t->rb, (uint8_t *)t->buf + t->count,
 				  t->len < t->n - t->count ? t->len
 							   : t->n - t->count);
-		PTIO_SPAWN(&t->op.pt, r, &t->sub, t->op.task,
+		PTIO_CALL(&t->op.pt, r, &t->sub, t->op.task,
 			   ptio_read_buf(&t->sub, script_stream_reader(t->s),
 					 t->rb));
 		PTIO_TRY(&t->op.pt, r);
@@ -344,7 +344,7 @@ static ptio_ssize read_exact_twice(struct op_task *t)
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&t->op.pt);
-	PTIO_SPAWN(&t->op.pt, r, &t->sub, t->op.task,
+	PTIO_CALL(&t->op.pt, r, &t->sub, t->op.task,
 		   ptio_read_exact(&t->sub, script_stream_reader(t->s), dest,
 				   t->len));
 	PTIO_TRY(&t->op.pt, r);

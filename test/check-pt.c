@@ -341,7 +341,7 @@ static ptio_ssize sub_machine(struct sub *s, uint32_t ticks, ptio_ssize value)
 
 	PTIO_BEGIN(&s->op.pt);
 	s->started = ptio_loop_now(s->op.task->loop);
-	PTIO_SPAWN(&s->op.pt, r, &s->sleep, s->op.task,
+	PTIO_CALL(&s->op.pt, r, &s->sleep, s->op.task,
 		   ptio_sleep(&s->sleep, ticks));
 	PTIO_TRY(&s->op.pt, r);
 	s->slept = (uint32_t)(ptio_loop_now(s->op.task->loop) - s->started);
@@ -361,7 +361,7 @@ static ptio_ssize spawner_fn(struct ptio_task *task)
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&task->pt);
-	PTIO_SPAWN(&task->pt, r, &sp->sub.op, task,
+	PTIO_CALL(&task->pt, r, &sp->sub.op, task,
 		   sub_machine(&sp->sub, 7, 42));
 	sp->r1 = r;
 	sp->slept1 = sp->sub.slept;
@@ -388,6 +388,190 @@ START_TEST(test_spawn_user_machine)
 }
 END_TEST
 
+
+/* ---- Nesting: one op per level, and shared continuations caught ---------- */
+
+/*
+ * Three levels, each a user machine with its own op, the innermost
+ * awaiting provided machines: level1 reads a 2-byte length through
+ * level2, which reads it with ptio_read_exact after a sleep; then level1
+ * reads that many bytes the same way.  The ops form a stack, ops[d] for
+ * depth d, handed down with PTIO_CALL.
+ */
+struct nest {
+	struct ptio_timed_task tt;
+	struct ptio_op ops[4];     /* ops[0]: level1, ops[1]: level2, ... */
+	struct ptio_repeat src;    /* always ready: 'x' forever */
+	uint8_t hdr[2];
+	uint8_t body[300];
+	ptio_ssize result;
+	ptio_tick done_at;
+};
+
+/* Depth 2: sleep a tick, then read exactly LEN bytes, on ops[2]. */
+static ptio_ssize level2(struct ptio_op *op, struct ptio_read r, void *buf,
+			 size_t len)
+{
+	ptio_ssize n = 0;
+
+	PTIO_BEGIN(&op->pt);
+	PTIO_CALL(&op->pt, n, op + 1, op->task, ptio_sleep(op + 1, 1));
+	PTIO_TRY(&op->pt, n);
+	PTIO_CALL(&op->pt, n, op + 1, op->task,
+		  ptio_read_exact(op + 1, r, buf, len));
+	PTIO_END_WITH(&op->pt, n);
+}
+
+/* Depth 1: a header, then a body whose length the header gives (here
+ * the byte 'x' twice, so 0x7878 clipped to the body's size). */
+static ptio_ssize level1(struct ptio_op *op, struct nest *ns)
+{
+	struct ptio_read r = ptio_repeat_reader(&ns->src);
+	ptio_ssize n = 0;
+
+	PTIO_BEGIN(&op->pt);
+	PTIO_CALL(&op->pt, n, op + 1, op->task, level2(op + 1, r, ns->hdr, 2));
+	PTIO_TRY(&op->pt, n);
+	PTIO_CALL(&op->pt, n, op + 1, op->task,
+		  level2(op + 1, r, ns->body, sizeof(ns->body)));
+	PTIO_TRY(&op->pt, n);
+	PTIO_END_WITH(&op->pt, (ptio_ssize)(ns->hdr[0] + n));
+}
+
+static ptio_ssize nest_fn(struct ptio_task *task)
+{
+	struct nest *ns = PTIO_CONTAINER_OF(task, struct nest, tt.task);
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	PTIO_CALL(&task->pt, r, &ns->ops[0], task, level1(&ns->ops[0], ns));
+	ns->result = r;
+	ns->done_at = ptio_loop_now(task->loop);
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_nested_three_levels)
+{
+	struct nest ns;
+
+	memset(&ns, 0, sizeof(ns));
+	ptio_repeat_init(&ns.src, 'x');
+	ptio_timed_task_start(&fake_loop, &ns.tt, nest_fn);
+	fake_loop_run(100);
+	ck_assert_int_eq(ns.result, 'x' + 300);
+	ck_assert_uint_eq(ns.done_at, FAKE_START + 2); /* two sleeps */
+	ck_assert_int_eq(ns.hdr[1], 'x');
+	ck_assert_int_eq(ns.body[299], 'x');
+}
+END_TEST
+
+/* The trap this catches: a user machine that awaits a provided machine
+ * on its own op.  Both would keep their place in op->pt; the inner one
+ * finds the outer one running and refuses, reading nothing. */
+struct sharer {
+	struct ptio_timed_task tt;
+	struct ptio_op op;
+	struct ptio_repeat src;
+	uint8_t buf[4];
+	ptio_ssize inner, outer;
+	bool after;
+};
+
+static ptio_ssize shares_its_op(struct ptio_op *op, struct sharer *sh)
+{
+	ptio_ssize n = 0;
+
+	PTIO_BEGIN(&op->pt);
+	PTIO_AWAIT(&op->pt, n, ptio_read_exact(op, ptio_repeat_reader(&sh->src),
+					       sh->buf, sizeof(sh->buf)));
+	sh->inner = n;
+	PTIO_TRY(&op->pt, n);
+	sh->after = true;
+	PTIO_END_WITH(&op->pt, n);
+}
+
+static ptio_ssize sharer_fn(struct ptio_task *task)
+{
+	struct sharer *sh = PTIO_CONTAINER_OF(task, struct sharer, tt.task);
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	PTIO_CALL(&task->pt, r, &sh->op, task, shares_its_op(&sh->op, sh));
+	sh->outer = r;
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_shared_op_is_refused)
+{
+	struct sharer sh;
+
+	memset(&sh, 0, sizeof(sh));
+	ptio_repeat_init(&sh.src, 'x');
+	ptio_timed_task_start(&fake_loop, &sh.tt, sharer_fn);
+	fake_loop_run(10);
+	ck_assert_int_eq(sh.inner, PTIO_EOPSHARED);
+	ck_assert_int_eq(sh.outer, PTIO_EOPSHARED);
+	ck_assert(!sh.after);
+	ck_assert_int_eq(sh.buf[0], 0); /* nothing was read */
+	ck_assert_str_eq(ptio_err_name(PTIO_EOPSHARED), "PTIO_EOPSHARED");
+}
+END_TEST
+
+/* Two machines taking turns on one continuation, by hand: later() is
+ * suspended on it when outer-like code calls other() on it.  other()
+ * refuses (the continuation is not one of its own) and leaves it alone,
+ * so later() still resumes where it was.  With lc-switch this holds as
+ * long as the two machines' await lines differ, as they do here. */
+static ptio_ssize other(ptio_pt *pt, int *ran)
+{
+	PTIO_BEGIN(pt);
+	++*ran;
+	PTIO_WAIT_UNTIL(pt, *ran > 1);
+	PTIO_END_WITH(pt, 7);
+}
+
+START_TEST(test_foreign_continuation_refused)
+{
+	struct later l;
+	int ran = 0;
+
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(later(&l, 2, 5), PTIO_PENDING);
+	ck_assert_int_eq(other(&l.pt, &ran), PTIO_EOPSHARED);
+	ck_assert_int_eq(ran, 0);
+	ck_assert_int_eq(later(&l, 2, 5), PTIO_PENDING);
+	ck_assert_int_eq(later(&l, 2, 5), 5);
+	ck_assert_int_eq(l.calls, 3);
+	/* Finished: the continuation is free for any machine now. */
+	ck_assert_int_eq(other(&l.pt, &ran), PTIO_PENDING);
+	ck_assert_int_eq(ran, 1);
+}
+END_TEST
+
+/* A bare `return` (pitfall 4) leaves the continuation marked running:
+ * the next call is refused instead of silently starting over. */
+static ptio_ssize bare_return(ptio_pt *pt, int *entries)
+{
+	PTIO_BEGIN(pt);
+	if (++*entries == 1)
+		return 1; /* the mistake */
+	PTIO_END_WITH(pt, 2);
+}
+
+START_TEST(test_bare_return_detected)
+{
+	ptio_pt pt;
+	int entries = 0;
+
+	PTIO_PT_INIT(&pt);
+	ck_assert_int_eq(bare_return(&pt, &entries), 1);
+	ck_assert_int_eq(bare_return(&pt, &entries), PTIO_EOPSHARED);
+	ck_assert_int_eq(entries, 1);
+	PTIO_PT_INIT(&pt); /* the documented way out */
+	ck_assert_int_eq(bare_return(&pt, &entries), 2);
+}
+END_TEST
+
 #ifdef PTIO_CONF_LC_ADDRLABELS
 /* Only label addresses allow a switch around awaits. */
 struct switchy {
@@ -411,7 +595,7 @@ static ptio_ssize switchy_fn(struct ptio_task *task)
 			s->trace[s->n++] = 'y';
 			break;
 		case 1:
-			PTIO_SPAWN(&task->pt, r, &s->op, task,
+			PTIO_CALL(&task->pt, r, &s->op, task,
 				   ptio_sleep(&s->op, 10));
 			s->trace[s->n++] = r == 0 ? 's' : '!';
 			break;
@@ -451,12 +635,16 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_return_and_try);
 	tcase_add_test(tc, test_locals_not_relied_upon);
 	tcase_add_test(tc, test_lc_implementation);
+	tcase_add_test(tc, test_foreign_continuation_refused);
+	tcase_add_test(tc, test_bare_return_detected);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tl, fake_loop_setup, fake_loop_teardown);
 	tcase_add_test(tl, test_yield_lets_others_run_once);
 	tcase_add_test(tl, test_wait_until);
 	tcase_add_test(tl, test_spawn_user_machine);
+	tcase_add_test(tl, test_nested_three_levels);
+	tcase_add_test(tl, test_shared_op_is_refused);
 #ifdef PTIO_CONF_LC_ADDRLABELS
 	tcase_add_test(tl, test_switch_inside_machine);
 #endif

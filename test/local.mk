@@ -1,5 +1,5 @@
-## test/local.mk - the Check suites.  Each area lists its test programs in
-## its own fragment; every program links test/runner.c and test/helpers.c:
+## test/local.mk - the Check suites and the sample tests.  Every Check
+## program links test/runner.c and test/helpers.c:
 ##
 ##   check_PROGRAMS += test/check-foo
 ##   TESTS += test/check-foo
@@ -14,8 +14,197 @@ TEST_COMMON = test/runner.c test/helpers.c test/helpers.h
 TEST_CC_FLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = libptio.la $(CHECK_LIBS)
 
-include test/core.mk
-include test/posix.mk
-include test/bufio.mk
-include test/port.mk
-include test/samples.mk
+## ---- the Check suites of the freestanding core, and the fakes
+## they run on (a backend with a test-owned clock, a scripted stream).
+##
+## The programs are linked -no-install, so test/check-loop is the program
+## itself rather than a libtool wrapper script, and runs directly under a
+## debugger or `CK_FORK=no valgrind --error-exitcode=1 ./test/check-loop`.
+
+FAKE_CORE = \
+	test/fake/fake-backend.c test/fake/fake-backend.h \
+	test/fake/script-stream.c test/fake/script-stream.h \
+	test/fake/op-task.c test/fake/op-task.h
+
+check_PROGRAMS += test/check-err
+TESTS += test/check-err
+test_check_err_SOURCES = test/check-err.c $(TEST_COMMON)
+test_check_err_CFLAGS = $(TEST_CC_FLAGS)
+test_check_err_LDADD = $(TEST_LIBS)
+test_check_err_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += test/check-readbuf
+TESTS += test/check-readbuf
+test_check_readbuf_SOURCES = test/check-readbuf.c $(TEST_COMMON)
+test_check_readbuf_CFLAGS = $(TEST_CC_FLAGS)
+test_check_readbuf_LDADD = $(TEST_LIBS)
+test_check_readbuf_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += test/check-pt
+TESTS += test/check-pt
+test_check_pt_SOURCES = test/check-pt.c $(FAKE_CORE) $(TEST_COMMON)
+test_check_pt_CFLAGS = $(TEST_CC_FLAGS)
+test_check_pt_LDADD = $(TEST_LIBS)
+test_check_pt_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += test/check-loop
+TESTS += test/check-loop
+test_check_loop_SOURCES = test/check-loop.c $(FAKE_CORE) $(TEST_COMMON)
+test_check_loop_CFLAGS = $(TEST_CC_FLAGS)
+test_check_loop_LDADD = $(TEST_LIBS)
+test_check_loop_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += test/check-ops
+TESTS += test/check-ops
+test_check_ops_SOURCES = test/check-ops.c $(FAKE_CORE) $(TEST_COMMON)
+test_check_ops_CFLAGS = $(TEST_CC_FLAGS)
+test_check_ops_LDADD = $(TEST_LIBS)
+test_check_ops_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += test/check-coop
+TESTS += test/check-coop
+test_check_coop_SOURCES = test/check-coop.c $(FAKE_CORE) $(TEST_COMMON)
+test_check_coop_CFLAGS = $(TEST_CC_FLAGS)
+test_check_coop_LDADD = $(TEST_LIBS)
+test_check_coop_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+## The machines again with label-address continuations, whatever configure
+## chose.  The continuation's size is part of struct ptio_task, so this
+## program links its own copy of the core built the same way instead of
+## libptio (and, having no fd, needs none of src/posix but its assertion
+## handler).
+check_LTLIBRARIES += test/libptio-core-addrlabels.la
+test_libptio_core_addrlabels_la_SOURCES = $(PTIO_CORE_SOURCES) \
+	src/posix/assert.c
+test_libptio_core_addrlabels_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DPTIO_CONF_LC_ADDRLABELS
+
+check_PROGRAMS += test/check-pt-addrlabels
+TESTS += test/check-pt-addrlabels
+test_check_pt_addrlabels_SOURCES = test/check-pt.c test/runner.c \
+	test/helpers.h $(FAKE_CORE)
+test_check_pt_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
+test_check_pt_addrlabels_CFLAGS = $(TEST_CC_FLAGS)
+test_check_pt_addrlabels_LDADD = test/libptio-core-addrlabels.la $(CHECK_LIBS)
+
+## ---- the Check suites of the hosted POSIX layer: fd streams
+## and the poll backend over socketpairs and pipes, and the TCP helpers
+## over loopback.
+
+check_PROGRAMS += test/check-fd
+TESTS += test/check-fd
+test_check_fd_SOURCES = test/check-fd.c $(TEST_COMMON)
+test_check_fd_CFLAGS = $(TEST_CC_FLAGS)
+test_check_fd_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += test/check-tcp
+TESTS += test/check-tcp
+test_check_tcp_SOURCES = test/check-tcp.c $(TEST_COMMON)
+test_check_tcp_CFLAGS = $(TEST_CC_FLAGS)
+test_check_tcp_LDADD = $(TEST_LIBS)
+
+## ---- the suites of BufRead, the adapters, write_fmt and
+## read_to_end, the chaos suites over every provided machine, and the
+## README's seed examples.
+
+## The chaos suites: every provided machine and adapter against the
+## fault-injecting stream, 10,000 seeds each (PTIO_CHAOS_SEEDS=n to
+## change, PTIO_CHAOS_SEED=n to rerun one seed).
+FAKE_CHAOS = test/fake/chaos-stream.c test/fake/chaos-stream.h
+
+check_PROGRAMS += test/check-chaos-read
+TESTS += test/check-chaos-read
+test_check_chaos_read_SOURCES = test/check-chaos-read.c $(FAKE_CHAOS) \
+	$(TEST_COMMON)
+test_check_chaos_read_CFLAGS = $(TEST_CC_FLAGS)
+test_check_chaos_read_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += test/check-chaos-write
+TESTS += test/check-chaos-write
+test_check_chaos_write_SOURCES = test/check-chaos-write.c $(FAKE_CHAOS) \
+	$(TEST_COMMON)
+test_check_chaos_write_CFLAGS = $(TEST_CC_FLAGS)
+test_check_chaos_write_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += test/check-chaos-bufio
+TESTS += test/check-chaos-bufio
+test_check_chaos_bufio_SOURCES = test/check-chaos-bufio.c $(FAKE_CHAOS) \
+	$(TEST_COMMON)
+test_check_chaos_bufio_CFLAGS = $(TEST_CC_FLAGS)
+test_check_chaos_bufio_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += test/check-bufread
+TESTS += test/check-bufread
+test_check_bufread_SOURCES = test/check-bufread.c $(TEST_COMMON)
+test_check_bufread_CFLAGS = $(TEST_CC_FLAGS)
+test_check_bufread_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += test/check-fmt
+TESTS += test/check-fmt
+test_check_fmt_SOURCES = test/check-fmt.c $(TEST_COMMON)
+test_check_fmt_CFLAGS = $(TEST_CC_FLAGS)
+test_check_fmt_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += test/check-adapters
+TESTS += test/check-adapters
+test_check_adapters_SOURCES = test/check-adapters.c \
+	test/fake/mem-read.c test/fake/mem-read.h $(TEST_COMMON)
+test_check_adapters_CFLAGS = $(TEST_CC_FLAGS)
+test_check_adapters_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += test/check-readmore
+TESTS += test/check-readmore
+test_check_readmore_SOURCES = test/check-readmore.c \
+	test/fake/mem-read.c test/fake/mem-read.h $(TEST_COMMON)
+test_check_readmore_CFLAGS = $(TEST_CC_FLAGS)
+test_check_readmore_LDADD = $(TEST_LIBS)
+
+## README.md's "From the seed to C" examples, compiled and run.
+check_PROGRAMS += test/check-seed
+TESTS += test/check-seed
+test_check_seed_SOURCES = test/check-seed.c $(TEST_COMMON)
+test_check_seed_CFLAGS = $(TEST_CC_FLAGS)
+test_check_seed_LDADD = $(TEST_LIBS)
+
+## ---- the bare-metal shim on the host (a fake CPU; the UART
+## stream of src/port/uart.c over a fake UART), and the firmware under
+## QEMU.
+
+check_PROGRAMS += test/check-port
+TESTS += test/check-port
+test_check_port_SOURCES = test/check-port.c test/fake/fake-port.c \
+	test/fake/fake-port.h src/port/uart.c src/port/uart.h $(TEST_COMMON)
+test_check_port_CFLAGS = $(TEST_CC_FLAGS) -pthread
+test_check_port_LDFLAGS = -pthread
+test_check_port_LDADD = $(TEST_LIBS)
+
+## The firmware samples and the crash firmware under QEMU.  The test is a
+## script generated here, so that the test harness, which builds a test
+## before running it, builds the firmware first (the images are its
+## prerequisites); it runs test/firmware-test.sh with the QEMU binaries
+## configure found.  Cases whose compiler or QEMU is missing are skipped.
+TESTS += test/firmware
+CLEANFILES += test/firmware
+EXTRA_DIST += test/firmware-test.sh
+test/firmware: $(PORT_FIRMWARE) Makefile
+	$(AM_V_GEN)$(MKDIR_P) test && { \
+	  echo '#!/bin/sh'; \
+	  echo "QEMU_ARM='$(QEMU_ARM)' QEMU_RISCV='$(QEMU_RISCV)'"; \
+	  echo 'export QEMU_ARM QEMU_RISCV'; \
+	  echo "exec $(SHELL) '$(abs_top_srcdir)/test/firmware-test.sh'" \
+	    "'$(abs_top_builddir)' '$(abs_top_srcdir)'"; \
+	} >$@-t && chmod +x $@-t && mv -f $@-t $@
+
+## ---- every sample is built (samples/local.mk) and run here.
+
+TESTS += test/echo-test.sh
+EXTRA_DIST += test/echo-test.sh
+
+## The shared library exports no internal (ptio__) name.
+TESTS += test/exports-test.sh
+EXTRA_DIST += test/exports-test.sh
+
+## netcat and line-chat, with samples/netcat (and socat, when it is
+## installed) on the other end.
+TESTS += test/netcat-test.sh test/line-chat-test.sh
+EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh

@@ -94,13 +94,14 @@ ptio_ssize ptio_fill_buf(struct ptio_op *op, struct ptio_bufread b,
  *     the next line.  The error comes once per over-long line, after its
  *     end was found, so a peer sending an endless line keeps the call
  *     going (with bounded memory): set a task deadline to stop it;
- *   another error (ptio_op_done(op) bytes of the line are in LINE; the
- *     stream's position is right after them, so calling again with the
- *     same LINE goes on with the line).  One exception: an error while
- *     the rest of an over-long line is being dropped ends the dropping,
- *     so the next call returns that rest as a line of its own; code that
- *     goes on after such an error (rather than hanging up, the usual
- *     answer to a timeout) must allow for it.
+ *   another error (a timeout, a reset): ptio_op_done(op) bytes of the
+ *     line are at the end of LINE, and the stream's position is right
+ *     after them.  Calling again with the same op and LINE goes on with
+ *     the same line: MAX counts the whole line, the result is the whole
+ *     line's length, and a line that was being dropped as over-long goes
+ *     on being dropped.  (The op remembers this until another machine
+ *     runs on it or ptio_op_init; a LINE holding fewer bytes than the
+ *     op's count starts a new line.)
  * Bytes are consumed from B only as they are copied to LINE (or dropped as
  * part of an over-long line), never beyond DELIM.
  */
@@ -112,10 +113,10 @@ ptio_ssize ptio_read_until(struct ptio_op *op, struct ptio_bufread b,
  * BufRead::read_line: read_until '\n', then check that the line is UTF-8
  * (as Rust's read_line does).  Returns as read_until does, plus
  * PTIO_EILSEQ when the line (complete, or the last one at end of stream)
- * is not UTF-8: then LINE is as it was before the call and the line has
- * been consumed, so the next call returns the next line.  After an error
- * part-way (a timeout), calling again with the same LINE completes the
- * line; a character split across the two calls is checked whole.  The "\n" (and a
+ * is not UTF-8: then LINE is as it was before the line began and the
+ * line has been consumed, so the next call returns the next line.  After
+ * an error part-way (a timeout), calling again with the same op and LINE
+ * completes the line; it is checked whole.  The "\n" (and a
  * "\r" before it) stays in LINE; see the lines loop for trimmed lines.
  * Use read_until for lines that are bytes, not text.
  */

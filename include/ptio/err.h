@@ -76,7 +76,10 @@ extern "C" {
 	XX(EUNEXPECTEDEOF, -4100, "unexpected end of stream")                 \
 	XX(EWRITEZERO, -4101, "write accepted zero bytes")                    \
 	XX(ETOOLONG, -4102, "line or record longer than the allowed maximum") \
-	XX(ECLOSED, -4103, "stream closed while an operation waited on it")
+	XX(ECLOSED, -4103, "stream closed while an operation waited on it")   \
+	XX(EOPSHARED, -4104,                                                  \
+	   "continuation belongs to another machine (give a nested machine "  \
+	   "an op of its own)")
 
 #define PTIO_ERRNO_ENUM_(name, ename, value, text) \
 	PTIO_##name = PTIO_ERRNO_(ename, value),
@@ -84,7 +87,7 @@ extern "C" {
 enum ptio_errno {
 	PTIO_ERRNO_MAP(PTIO_ERRNO_ENUM_)
 	PTIO_OWN_ERR_MAP(PTIO_OWN_ENUM_)
-	PTIO_ERRNO_LAST_ = -4104
+	PTIO_ERRNO_LAST_ = -4105
 };
 #undef PTIO_ERRNO_ENUM_
 #undef PTIO_OWN_ENUM_
@@ -98,8 +101,10 @@ enum ptio_errno {
 const char *ptio_strerror(ptio_ssize code);
 
 /*
- * ptio_err_name(code) - the symbolic name of CODE ("PTIO_ETIMEDOUT"), or
- * NULL when CODE is not a known error.  For logs and test messages.
+ * ptio_err_name(code) - the symbolic name of CODE ("PTIO_ETIMEDOUT"), also
+ * for the two reserved values ("PTIO_PENDING", "PTIO_WOULD_BLOCK"), or
+ * NULL when CODE is none of them (a count >= 0, an unknown code).  For
+ * logs and test messages.
  */
 const char *ptio_err_name(ptio_ssize code);
 

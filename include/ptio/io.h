@@ -67,6 +67,13 @@ static inline bool ptio_readiness_error(unsigned r)
 	return (r & PTIO_ERROR) != 0;
 }
 
+/* Names for logs and test messages (the seed derives Debug for both):
+ * "READABLE|HUP", "0" for no bit, NULL when READINESS has a bit outside
+ * the four above; "READ", "WRITE", "READ_WRITE", or NULL for any other
+ * INTEREST.  The strings are static. */
+const char *ptio_readiness_name(unsigned readiness);
+const char *ptio_interest_name(unsigned interest);
+
 /* PTIO_CONTINUE_ON_BLOCK(var, expr) - the seed's continue_on_block!: store
  * EXPR in VAR and `continue` the enclosing loop if it is PTIO_WOULD_BLOCK.
  *

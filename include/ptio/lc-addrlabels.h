@@ -1,12 +1,21 @@
 /*
  * ptio/lc-addrlabels.h - local continuations as label addresses.
  *
- * GCC and Clang's "labels as values" extension: PTIO_LC_SET stores the
- * address of a label planted at the current line, and PTIO_LC_RESUME jumps
- * to it.  Unlike lc-switch this allows switch statements anywhere in a
- * machine.  Select it with ./configure --with-lc=addrlabels, or by defining
- * PTIO_CONF_LC_ADDRLABELS before including ptio.h (every translation unit
- * that shares a machine must agree).
+ * GCC and Clang's "labels as values" extension: PTIO_LC_LABEL plants a
+ * label at the current line, PTIO_LC_SAVE stores where it is, and
+ * PTIO_LC_RESUME jumps back to it.  Unlike lc-switch this allows switch
+ * statements anywhere in a machine.  Select it with ./configure
+ * --with-lc=addrlabels, or by defining PTIO_CONF_LC_ADDRLABELS before
+ * including ptio.h (every translation unit that shares a machine must
+ * agree).
+ *
+ * A saved continuation does not point at the label itself but at a
+ * static "site" that holds the label and the machine it belongs to (the
+ * address of a static object of that machine's own).  So a continuation
+ * handed to another machine, running or suspended, is recognised as
+ * foreign and refused before any jump: a computed goto never lands in
+ * another function.  While the machine runs its continuation holds
+ * PTIO_LC_RUNNING_, which no site can equal.
  *
  * Pitfall: two awaits on one source line share the label name and collide.
  *
@@ -21,39 +30,53 @@
 #error "lc-addrlabels needs the GCC/Clang labels-as-values extension"
 #endif
 
-typedef void *ptio_lc;
+#include <stdint.h>
+
+typedef const void *ptio_lc;
+
+/* Where a machine resumes, and which machine that is. */
+struct ptio_lc_site {
+	const char *owner;
+	void *label;
+};
+
+/* The value a running machine's continuation holds; sites are aligned,
+ * so none is at address 1. */
+#define PTIO_LC_RUNNING_ ((ptio_lc)(uintptr_t)1)
 
 #define PTIO_LC_CONCAT2_(a, b) a##b
 #define PTIO_LC_CONCAT_(a, b) PTIO_LC_CONCAT2_(a, b)
 #define PTIO_LC_LABEL_ PTIO_LC_CONCAT_(ptio_lc_line_, __LINE__)
+#define PTIO_LC_SITE_ PTIO_LC_CONCAT_(ptio_lc_site_, __LINE__)
 
-#define PTIO_LC_INIT(lc) ((lc) = (void *)0)
+#define PTIO_LC_INIT(lc) ((lc) = (ptio_lc)0)
 
-#define PTIO_LC_RESUME(lc)                                               \
+#define PTIO_LC_RESUME(lc, foreign)                                      \
+	{                                                                \
+		static const char ptio_lc_owner_ = 0;                    \
+		ptio_lc ptio_lc_at_ = (lc);                              \
+		(lc) = PTIO_LC_RUNNING_;                                 \
+		if (ptio_lc_at_ != (ptio_lc)0) {                         \
+			if (ptio_lc_at_ == PTIO_LC_RUNNING_ ||           \
+			    ((const struct ptio_lc_site *)ptio_lc_at_)   \
+					    ->owner != &ptio_lc_owner_) { \
+				(lc) = ptio_lc_at_;                      \
+				foreign;                                 \
+			}                                                \
+			goto *((const struct ptio_lc_site *)ptio_lc_at_) \
+				      ->label;                           \
+		}
+
+#define PTIO_LC_LABEL(lc) PTIO_LC_LABEL_:
+
+#define PTIO_LC_SAVE(lc)                                                 \
 	do {                                                             \
-		if ((lc) != (void *)0)                                   \
-			goto *(lc);                                      \
+		static const struct ptio_lc_site PTIO_LC_SITE_ = {       \
+			&ptio_lc_owner_, &&PTIO_LC_LABEL_ };             \
+		(lc) = &PTIO_LC_SITE_;                                   \
 	} while (0)
 
-/* GCC 12 and later warn (-Wdangling-pointer) when a label's address is
- * stored through a pointer and the function returns right after, as in
- * PTIO_YIELD and PTIO_WAIT_UNTIL.  A label belongs to the function, not
- * to its frame, so the stored address stays valid: silence that store. */
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#define PTIO_LC_STORE_(lc)                                               \
-	_Pragma("GCC diagnostic push")                                   \
-	_Pragma("GCC diagnostic ignored \"-Wdangling-pointer\"")         \
-	(lc) = &&PTIO_LC_LABEL_;                                         \
-	_Pragma("GCC diagnostic pop")
-#else
-#define PTIO_LC_STORE_(lc) (lc) = &&PTIO_LC_LABEL_;
-#endif
-
-#define PTIO_LC_SET(lc)                                                  \
-	__extension__({ PTIO_LC_STORE_(lc) });                           \
-	PTIO_LC_LABEL_:
-
-#define PTIO_LC_END(lc)
+#define PTIO_LC_END(lc) }
 
 #define PTIO_LC_NAME "addrlabels"
 

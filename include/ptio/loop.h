@@ -51,17 +51,6 @@ struct ptio_task;
  * your own struct if you need it). */
 typedef ptio_ssize (*ptio_task_fn)(struct ptio_task *task);
 
-/* Task flags (internal; read them with the functions below). */
-#define PTIO_TASK_ALIVE    0x01u
-#define PTIO_TASK_QUEUED   0x02u
-#define PTIO_TASK_TIMER    0x04u /* timed task with its timer armed */
-#define PTIO_TASK_DEADLINE 0x08u
-#define PTIO_TASK_RUNNING  0x10u
-#define PTIO_TASK_CANCEL   0x20u
-#define PTIO_TASK_TIMED    0x40u /* a struct ptio_timed_task */
-#define PTIO_TASK_WOKEN    0x80u /* woken while running: queued when it
-					 suspends */
-
 /*
  * A task.  It carries no timer, so a task that only ever waits for
  * readiness costs 16 bytes on a 32-bit target (32 on x86-64).  A task that
@@ -76,7 +65,7 @@ struct ptio_task {
 	struct ptio_loop *loop;   /* the loop it was started on */
 	ptio_task_fn fn;          /* the top-level machine */
 	ptio_pt pt;               /* the top-level machine's continuation */
-	uint8_t flags;            /* PTIO_TASK_* */
+	uint8_t flags;            /* the loop's own bookkeeping */
 	uint8_t readiness;        /* readiness delivered by the last wake */
 };
 
@@ -86,27 +75,25 @@ struct ptio_timed_task {
 	struct ptio_task task;           /* first */
 	struct ptio_timed_task *tchild;  /* the loop's timer heap (a pairing */
 	struct ptio_timed_task *tnext;   /* heap keyed by `when`), while */
-	struct ptio_timed_task *tprev;   /* PTIO_TASK_TIMER */
-	ptio_tick when;                  /* expiry, while PTIO_TASK_TIMER */
-	ptio_tick deadline;              /* while PTIO_TASK_DEADLINE */
+	struct ptio_timed_task *tprev;   /* armed */
+	ptio_tick when;                  /* expiry, while the timer is armed */
+	ptio_tick deadline;              /* while a deadline is set */
 };
 
-/* Start TASK (memory owned by the caller, any content) on LOOP running FN.
- * It first runs in the loop's next round. */
-void ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
-		     ptio_task_fn fn);
-
-/* Start the timed task TT; FN receives &tt->task. */
-void ptio_timed_task_start(struct ptio_loop *loop, struct ptio_timed_task *tt,
+/* Start TASK on LOOP running FN; it first runs in the loop's next round.
+ * TASK's memory is the caller's and must be zero-filled or hold a task
+ * that has finished or was cancelled.  Returns 0, or PTIO_EALREADY when
+ * TASK is alive (started and not finished, or running now): then nothing
+ * changes. */
+ptio_ssize ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
 			   ptio_task_fn fn);
 
+/* Start the timed task TT; FN receives &tt->task.  As ptio_task_start. */
+ptio_ssize ptio_timed_task_start(struct ptio_loop *loop,
+				 struct ptio_timed_task *tt, ptio_task_fn fn);
+
 /* The timed task TASK belongs to, or NULL for a plain task. */
-static inline struct ptio_timed_task *ptio_task_timed(struct ptio_task *task)
-{
-	if (!(task->flags & PTIO_TASK_TIMED))
-		return NULL;
-	return PTIO_CONTAINER_OF(task, struct ptio_timed_task, task);
-}
+struct ptio_timed_task *ptio_task_timed(struct ptio_task *task);
 
 /* Queue TASK to run in the next round, cancelling whatever wait it is in
  * (the awaited call re-polls and, if still not ready, waits again).  Safe
@@ -124,13 +111,29 @@ void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when);
 void ptio_task_set_timeout(struct ptio_timed_task *tt, uint32_t ticks);
 void ptio_task_clear_deadline(struct ptio_timed_task *tt);
 
-/* True from ptio_task_start until the task finishes or is cancelled
- * (false inside its own machine while it runs: the loop marks it alive
- * again when the machine suspends). */
-static inline bool ptio_task_alive(const struct ptio_task *task)
-{
-	return (task->flags & PTIO_TASK_ALIVE) != 0;
-}
+/* True from ptio_task_start until the task finishes or is cancelled,
+ * including while its own machine runs. */
+bool ptio_task_alive(const struct ptio_task *task);
+
+/*
+ * ptio_task_spend(task) - the cooperative budget.  Every activation of a
+ * task (each time the loop calls its machine) gets the loop's budget (see
+ * ptio_loop_set_budget); every provided machine spends one unit per
+ * non-blocking call and per readiness wait, and a machine of your own
+ * spends through PTIO_NB_AWAIT or by awaiting this directly.  Returns:
+ *   0                one unit spent; go on;
+ *   PTIO_PENDING     the budget has run out: TASK is queued behind every
+ *                    other ready task, and the budget is full again when
+ *                    it next runs (PTIO_AWAIT it, and it returns 0 then);
+ *   PTIO_ETIMEDOUT   TASK's deadline has passed (see the top of this
+ *                    file), whether or not its I/O would block.
+ * So a peer that always has data ready, or a stream that claims to be
+ * ready and never is, holds the loop for at most one budget, and a
+ * deadline fires in time even while data flows: at the latest in the
+ * round after it passes (the loop's time is read once per round).  A
+ * machine that is not run by the loop (called by hand) is not limited.
+ */
+ptio_ssize ptio_task_spend(struct ptio_task *task);
 
 /* True when TASK has a deadline and it has passed. */
 bool ptio_task_expired(const struct ptio_task *task);
@@ -154,16 +157,15 @@ struct ptio_op {
 	} p;
 };
 
-static inline void ptio_op_init(struct ptio_op *op, struct ptio_task *task)
-{
-	op->task = task;
-	PTIO_PT_INIT(&op->pt);
-	op->p.done = 0;
-}
+/* Bind OP to TASK, with its continuation at the top and no progress.
+ * (Declared in ptio/pt.h, for PTIO_CALL.) */
+void ptio_op_init(struct ptio_op *op, struct ptio_task *task);
 
+/* How much the last operation on OP did (see above).  The top bit of
+ * p.done is the op's own bookkeeping and never part of the count. */
 static inline size_t ptio_op_done(const struct ptio_op *op)
 {
-	return op->p.done;
+	return op->p.done & PTIO_SSIZE_MAX;
 }
 
 /* ---- Backends --------------------------------------------------------- */
@@ -172,9 +174,15 @@ static inline size_t ptio_op_done(const struct ptio_op *op)
 
 struct ptio_backend;
 
-/* The whole backend interface.  All slots but `registrations` are
- * required. */
+/* The version of struct ptio_backend_vt this header describes.  Slots
+ * are only ever appended, and a backend says which version it was written
+ * for: the loop reads a slot only when the backend's version has it. */
+#define PTIO_BACKEND_VERSION 1
+
+/* The whole backend interface.  now, wait and update are required. */
 struct ptio_backend_vt {
+	/* PTIO_BACKEND_VERSION when the backend was written. */
+	unsigned version;
 	/* The current time in ticks (monotonic, wrapping). */
 	ptio_tick (*now)(struct ptio_backend *be);
 	/* Wait at most TIMEOUT ticks (0: just look; PTIO_WAIT_FOREVER: no
@@ -207,12 +215,15 @@ struct ptio_backend {
 
 struct ptio_loop {
 	struct ptio_backend *backend;
+	struct ptio_task *current;   /* the task whose machine runs now */
 	struct ptio_task *run_head;  /* tasks queued for the next round */
 	struct ptio_task **run_tail; /* the link that ends that list */
 	struct ptio_task *round;     /* what is left of the round being run */
 	struct ptio_timed_task *timers; /* the timer heap: the earliest */
 	ptio_tick now;               /* time at the start of this iteration */
 	uint8_t stop;                /* set by ptio_loop_stop */
+	uint16_t budget;             /* what the running task has left */
+	uint16_t budget_max;         /* what each activation starts with */
 	size_t ntasks;               /* tasks alive */
 	size_t nwaits;               /* occupied source waiter slots */
 	size_t ntimers;              /* armed timers */
@@ -225,8 +236,18 @@ struct ptio_loop {
 #define PTIO_RUN_ONCE    1 /* one iteration, waiting if nothing is ready */
 #define PTIO_RUN_NOWAIT  2 /* one iteration, never waiting */
 
-/* Initialise LOOP over BACKEND (which must outlive it). */
+/* Initialise LOOP over BACKEND (which must outlive it, and whose vtable
+ * says version 1 or more). */
 void ptio_loop_init(struct ptio_loop *loop, struct ptio_backend *backend);
+
+/* The cooperative budget of each activation of a task (see
+ * ptio_task_spend): BUDGET units, 1 to 65535; 0 restores the default,
+ * PTIO_CONF_BUDGET (128, as tokio's).  A larger budget costs latency to
+ * the other tasks; a smaller one costs more rounds of the loop. */
+#ifndef PTIO_CONF_BUDGET
+#define PTIO_CONF_BUDGET 128
+#endif
+void ptio_loop_set_budget(struct ptio_loop *loop, unsigned budget);
 
 /* Lend LOOP a scratch buffer.  Tasks on the memory-sensitive path await
  * readiness holding no buffer, then read into this one and finish with it

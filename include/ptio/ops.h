@@ -9,10 +9,24 @@
  * the op, so the caller never re-implements partial-transfer bookkeeping,
  * and after an error or PTIO_ETIMEDOUT, ptio_op_done(op) tells how much was
  * done.  Every wait honours the task's deadline (ptio_task_set_deadline).
- * PTIO_EINTR from a stream is retried by the "exact" and "all" machines
- * and returned by the single-shot ones (read, write, flush), as in Rust.
+ * PTIO_EINTR from a stream is retried by every machine (it spends budget
+ * each time, so a stream that keeps returning it cannot hold the loop).
  *
- * Divided into: readiness and time, Read, Write.
+ * Fairness: every machine here spends the running task's budget once per
+ * non-blocking call and once per readiness wait, and suspends, re-queued
+ * behind the other ready tasks, when it runs out (ptio_task_spend in
+ * ptio/loop.h); and a task's deadline ends the machine with
+ * PTIO_ETIMEDOUT once it has passed, even when data keeps arriving.
+ *
+ * Arguments: PTIO_AWAIT evaluates the call again on every resume.  Unless
+ * a machine's comment says it latches an argument when it starts (the
+ * moments of sleep, sleep_until and ready_until are latched), pass the
+ * same values on every resume until it finishes: the trait object, the
+ * buffer, the length, the slices.  Buffers must stay valid (and untouched
+ * by anyone else) until then; they are caller memory, never copied.
+ *
+ * Divided into: the step for machines of your own, readiness and time,
+ * Read, Write.
  */
 #ifndef PTIO_OPS_H
 #define PTIO_OPS_H
@@ -25,6 +39,47 @@
 extern "C" {
 #endif
 
+/* ---- The step every provided machine is built from --------------------- */
+
+/*
+ * PTIO_NB_AWAIT(pt, task, r, nbcall, ready, interest) - inside a machine
+ * whose continuation is PT, run by TASK: evaluate the non-blocking call
+ * NBCALL into R until it returns something other than PTIO_WOULD_BLOCK
+ * or PTIO_EINTR; on PTIO_WOULD_BLOCK, await READY (a struct ptio_ready)
+ * for INTEREST and try again.  Each try spends from the task's budget
+ * (suspending when it runs out) and checks the task's deadline.  R ends
+ * up with NBCALL's result, or with an error from the budget or the wait
+ * (PTIO_ETIMEDOUT, PTIO_ECLOSED, ...): test it afterwards.
+ *
+ *     PTIO_NB_AWAIT(&op->pt, op->task, n, my_nb_parse(s),
+ *                   ptio_read_as_ready(r), PTIO_READ);
+ *     PTIO_TRY(&op->pt, n);
+ *
+ * It is one await: nothing else on the line may await.  NBCALL, READY
+ * and INTEREST are evaluated anew on every try, so they must not depend
+ * on locals set before a suspension.  A wake-up is answered by simply
+ * calling NBCALL again: spurious readiness costs one more would-block.
+ */
+#define PTIO_NB_AWAIT(pt, task, r, nbcall, ready, interest)              \
+	for (;;) {                                                       \
+		PTIO_LC_LABEL((pt)->lc)                                  \
+		(r) = ptio_task_spend(task);                             \
+		if ((r) == 0) {                                          \
+			(r) = (nbcall);                                  \
+			if ((r) == PTIO_EINTR)                           \
+				continue;                                \
+			if ((r) != PTIO_WOULD_BLOCK)                     \
+				break;                                   \
+			(r) = ptio_wait_ready(task, ready, interest);    \
+			if ((r) > 0)                                     \
+				continue; /* ready again: try again */   \
+		}                                                        \
+		if ((r) != PTIO_PENDING)                                 \
+			break;                                           \
+		PTIO_LC_SAVE((pt)->lc);                                  \
+		return PTIO_PENDING;                                     \
+	}
+
 /* ---- Readiness and time ------------------------------------------------ */
 
 /* Ready::ready: wait until O is ready for INTEREST; returns the readiness
@@ -34,23 +89,27 @@ ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,
 		      unsigned interest);
 
 /* ready with its own deadline WHEN (the earlier of it and the task's
- * deadline applies): PTIO_ETIMEDOUT when it passes first.  The task must
- * be a timed task (PTIO_ENOTSUP otherwise). */
+ * deadline applies): PTIO_ETIMEDOUT when it passes first.  WHEN is
+ * latched when the call starts, so `ptio_loop_now(loop) + 50` is fine.
+ * The task must be a timed task (PTIO_ENOTSUP otherwise). */
 ptio_ssize ptio_ready_until(struct ptio_op *op, struct ptio_ready o,
 			    unsigned interest, ptio_tick when);
 
 /* Suspend for TICKS ticks, or until the moment WHEN; returns 0, or
- * PTIO_ETIMEDOUT if the task's deadline comes first.  The task must be a
- * timed task (PTIO_ENOTSUP otherwise). */
+ * PTIO_ETIMEDOUT if the task's deadline comes first.  The moment is
+ * latched when the call starts.  The task must be a timed task
+ * (PTIO_ENOTSUP otherwise). */
 ptio_ssize ptio_sleep(struct ptio_op *op, uint32_t ticks);
 ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when);
 
 /*
  * ptio_wait_ready(task, o, interest) - one poll of O for INTEREST on behalf
- * of TASK, honouring its deadline: readiness bits, PTIO_PENDING after
- * registering TASK (and arming its deadline timer), PTIO_ETIMEDOUT, or an
+ * of TASK, spending its budget and honouring its deadline: readiness bits,
+ * PTIO_PENDING after registering TASK (and arming its deadline timer) or
+ * because the budget ran out (TASK is queued), PTIO_ETIMEDOUT, or an
  * error.  Not a machine (no state): PTIO_AWAIT it directly from a task to
- * wait for readiness without an op, or use it to build your own machines.
+ * wait for readiness without an op (the memory-sensitive path), or use it
+ * to build your own machines.
  */
 ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 			   unsigned interest);

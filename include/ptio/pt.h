@@ -32,6 +32,60 @@
  * ptio/lc.h, either a line number used as a case label of one big switch
  * (the default) or a label address (--with-lc=addrlabels).
  *
+ * NESTING - one continuation per machine.
+ *
+ * Every machine that is suspended keeps its place in a continuation of
+ * its own: the task's (task->pt) for the top-level machine, an op's
+ * (op->pt) for every machine it awaits.  A machine of your own that takes
+ * an op, `ptio_ssize f(struct ptio_op *op, ...)`, uses op->pt for itself,
+ * so whatever it awaits needs another op: one op per nesting level.
+ * PTIO_CALL starts such a child with a fresh op and awaits it:
+ *
+ *     struct fetch {                        (the caller owns every level)
+ *             struct ptio_op op;            (fetch's own continuation)
+ *             struct ptio_op child;         (what fetch awaits)
+ *             ...
+ *     };
+ *
+ *     static ptio_ssize fetch(struct fetch *f, struct ptio_read r)
+ *     {
+ *             ptio_ssize n = 0;
+ *
+ *             PTIO_BEGIN(&f->op.pt);
+ *             PTIO_CALL(&f->op.pt, n, &f->child, f->op.task,
+ *                       ptio_read_exact(&f->child, r, f->hdr, 4));
+ *             PTIO_TRY(&f->op.pt, n);
+ *             ...
+ *             PTIO_END_WITH(&f->op.pt, n);
+ *     }
+ *
+ * An array works as well: the machine at depth d runs on ops[d] and
+ * hands ops[d + 1] to what it awaits.  Handing a machine a continuation
+ * that is not its own is caught, never a silent wrong result: a machine
+ * whose continuation belongs to a machine that is running (a child given
+ * its parent's op) or, as far as the continuation can tell, to another
+ * machine, returns PTIO_EOPSHARED without running and leaves the
+ * continuation as it found it.  lc-addrlabels tells every foreign
+ * continuation apart; lc-switch all but one that holds a line number the
+ * machine also awaits on (see ptio/lc-switch.h).
+ *
+ * FAIRNESS - every machine yields in bounded time.
+ *
+ * The loop runs one task at a time, so a task that never suspends holds
+ * every other task and timer.  The provided machines (ptio/ops.h) spend
+ * from the running task's budget on every non-blocking call and wait, and
+ * suspend, re-queued behind the other ready tasks, when it runs out (see
+ * ptio_task_spend in ptio/loop.h); so does PTIO_NB_AWAIT, the helper for
+ * machines of your own.  A machine that loops without awaiting anything
+ * (parsing a large buffer, say) stays fair the same way, by spending on
+ * each pass:
+ *
+ *             for (s->i = 0; s->i < s->n; s->i++) {
+ *                     PTIO_AWAIT(pt, r, ptio_task_spend(task));
+ *                     PTIO_TRY(pt, r);       (the task's deadline passed)
+ *                     step(s, s->i);
+ *             }
+ *
  * PITFALLS - read these before writing a machine.
  *
  *  1. Local variables do not survive a suspension.  Every await, yield or
@@ -44,18 +98,24 @@
  *  3. One await, yield or wait per source line: two on one line share
  *     __LINE__ and fail to compile.
  *  4. No bare `return` inside a machine: finish with PTIO_RETURN or let the
- *     body reach PTIO_END, so the continuation is reset.  A machine must
- *     never return PTIO_PENDING itself except through these macros.
+ *     body reach PTIO_END, so the continuation is reset.  A bare return
+ *     leaves the continuation marked running, and the next call of the
+ *     machine on it fails with PTIO_EOPSHARED.
  *  5. A machine that returns PTIO_PENDING must have arranged to be woken
  *     (a registered readiness waiter, a timer, a yield, or another task
  *     that will call ptio_task_wake).  The provided machines always do.
  *  6. An abandoned machine (one you stop awaiting half-way) keeps its
  *     continuation: reset its op with ptio_op_init before reusing it.
+ *  7. The call in PTIO_AWAIT is evaluated again on every resume, with the
+ *     values its arguments have then.  ptio/ops.h says, machine by
+ *     machine, which arguments are latched when the call starts and which
+ *     must stay the same until it finishes.
  */
 #ifndef PTIO_PT_H
 #define PTIO_PT_H
 
 #include "base.h"
+#include "err.h"
 #include "lc.h"
 
 #ifdef __cplusplus
@@ -68,20 +128,24 @@ typedef struct ptio_pt {
 } ptio_pt;
 
 struct ptio_task;
-/* Declared here for PTIO_YIELD; see ptio/loop.h. */
+struct ptio_op;
+/* Declared here for the macros below; see ptio/loop.h. */
 void ptio_task_wake(struct ptio_task *task);
+ptio_ssize ptio_task_spend(struct ptio_task *task);
+void ptio_op_init(struct ptio_op *op, struct ptio_task *task);
 
 /* PTIO_PT_INIT(pt) - reset a continuation to the top of its machine. */
 #define PTIO_PT_INIT(pt) PTIO_LC_INIT((pt)->lc)
 
-/* PTIO_BEGIN(pt) - open a machine body; PT is a ptio_pt pointer.  It
- * declares a hidden local for PTIO_YIELD, so it must come after the
- * machine's declarations. */
+/* PTIO_BEGIN(pt) - open a machine body; PT is a ptio_pt pointer.  A
+ * continuation that is not this machine's makes it return PTIO_EOPSHARED
+ * at once (see NESTING above).  It declares hidden locals, so it must
+ * come after the machine's declarations. */
 #define PTIO_BEGIN(pt)                                                   \
 	{                                                                \
 		int ptio_yield_flag_ = 1;                                \
 		(void)ptio_yield_flag_;                                  \
-		PTIO_LC_RESUME((pt)->lc)
+		PTIO_LC_RESUME((pt)->lc, return PTIO_EOPSHARED)
 
 /* PTIO_END(pt) - close a machine body; reaching it finishes the machine
  * with result 0.  PTIO_END_WITH(pt, value) finishes with VALUE. */
@@ -106,10 +170,12 @@ void ptio_task_wake(struct ptio_task *task);
  * of type ptio_ssize that need not survive suspensions). */
 #define PTIO_AWAIT(pt, result, call)                                     \
 	do {                                                             \
-		PTIO_LC_SET((pt)->lc)                                    \
+		PTIO_LC_LABEL((pt)->lc)                                  \
 		(result) = (call);                                       \
-		if ((result) == PTIO_PENDING)                            \
+		if ((result) == PTIO_PENDING) {                          \
+			PTIO_LC_SAVE((pt)->lc);                          \
 			return PTIO_PENDING;                             \
+		}                                                        \
 	} while (0)
 
 /* PTIO_TRY(pt, result) - finish the machine with RESULT if it is an error
@@ -128,9 +194,11 @@ void ptio_task_wake(struct ptio_task *task);
  * PTIO_WAIT_WHILE(pt, cond) is the negation. */
 #define PTIO_WAIT_UNTIL(pt, cond)                                        \
 	do {                                                             \
-		PTIO_LC_SET((pt)->lc)                                    \
-		if (!(cond))                                             \
+		PTIO_LC_LABEL((pt)->lc)                                  \
+		if (!(cond)) {                                           \
+			PTIO_LC_SAVE((pt)->lc);                          \
 			return PTIO_PENDING;                             \
+		}                                                        \
 	} while (0)
 #define PTIO_WAIT_WHILE(pt, cond) PTIO_WAIT_UNTIL(pt, !(cond))
 
@@ -140,15 +208,18 @@ void ptio_task_wake(struct ptio_task *task);
 	do {                                                             \
 		ptio_yield_flag_ = 0;                                    \
 		ptio_task_wake(task);                                    \
-		PTIO_LC_SET((pt)->lc)                                    \
-		if (ptio_yield_flag_ == 0)                               \
+		PTIO_LC_LABEL((pt)->lc)                                  \
+		if (ptio_yield_flag_ == 0) {                             \
+			PTIO_LC_SAVE((pt)->lc);                          \
 			return PTIO_PENDING;                             \
+		}                                                        \
 	} while (0)
 
-/* PTIO_SPAWN(pt, result, child, task, call) - start a sub-machine whose
- * state is the op CHILD (reset and bound to TASK first) and await it:
- * `PTIO_SPAWN(pt, r, &c->op, task, my_machine(&c->op, ...))`. */
-#define PTIO_SPAWN(pt, result, child, task, call)                        \
+/* PTIO_CALL(pt, result, child, task, call) - await a machine that runs on
+ * the op CHILD, which is reset and bound to TASK when the call starts
+ * (not on resumes): `PTIO_CALL(pt, r, &s->child, task, f(&s->child, ...))`.
+ * CHILD must be an op no running machine uses (see NESTING above). */
+#define PTIO_CALL(pt, result, child, task, call)                         \
 	do {                                                             \
 		ptio_op_init((child), (task));                           \
 		PTIO_AWAIT(pt, result, call);                            \

@@ -8,7 +8,6 @@
  * stream, which is readable).
  */
 #include <ptio/adapters.h>
-#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* The readiness bits that answer INTEREST for a stream that is always

@@ -7,11 +7,18 @@
  * wait can come between any two bytes without losing one.  Its progress
  * is op->p.done (bytes of this line in the caller's buffer); whether it
  * is still collecting the line or throwing away the rest of an over-long
- * one is where its continuation stands, so it needs nothing else.
+ * one is where its continuation stands.
+ *
+ * An error part-way (a timeout) leaves op->p.done marked PTIO__OP_RESUME,
+ * so the next call on the same op and buffer goes on with the same line:
+ * its limit counts the whole line, and it returns the whole line's
+ * length.  If the error came while the rest of an over-long line was
+ * being dropped, the line is at its limit and the next byte is not the
+ * end of it, so the next call drops on.  Any other machine run on the op
+ * in between resets its progress, and with it the mark.
  */
 #include <ptio/bufread.h>
 #include <ptio/bytes.h>
-#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* ---- The trait's calls ------------------------------------------------------ */
@@ -42,8 +49,8 @@ ptio_ssize ptio_fill_buf(struct ptio_op *op, struct ptio_bufread b,
 	ptio_ssize n = 0;
 
 	PTIO_BEGIN(&op->pt);
-	PTIO__NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, data),
-		       ptio_bufread_as_ready(b), PTIO_READ);
+	PTIO_NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, data),
+		      ptio_bufread_as_ready(b), PTIO_READ);
 	PTIO_END_WITH(&op->pt, n);
 }
 
@@ -75,7 +82,7 @@ static int until_take(struct ptio_op *op, struct ptio_bufread b,
 		      const uint8_t *d, size_t n)
 {
 	size_t limit = ptio__min(max, op->p.done + ptio_readbuf_remaining(line));
-	size_t room = limit - op->p.done;
+	size_t room = limit > op->p.done ? limit - op->p.done : 0;
 	size_t want = find_byte(d, n, delim);
 	bool found = want < n;
 	size_t take;
@@ -101,6 +108,26 @@ static bool until_skip(struct ptio_bufread b, uint8_t delim, const uint8_t *d,
 	return i < n;
 }
 
+/* Where a call starts: the line's bytes already in LINE, when the last
+ * call on OP failed part-way through this line; otherwise none. */
+static size_t until_resume(const struct ptio_op *op,
+			   const struct ptio_readbuf *line)
+{
+	size_t had = op->p.done & ~PTIO__OP_RESUME;
+
+	if ((op->p.done & PTIO__OP_RESUME) && had <= line->filled)
+		return had;
+	return 0;
+}
+
+/* Fail with ERR, marking the op so that the next call goes on with the
+ * line. */
+static ptio_ssize until_fail(struct ptio_op *op, ptio_ssize err)
+{
+	op->p.done |= PTIO__OP_RESUME;
+	return err;
+}
+
 ptio_ssize ptio_read_until(struct ptio_op *op, struct ptio_bufread b,
 			   uint8_t delim, struct ptio_readbuf *line,
 			   size_t max)
@@ -110,13 +137,14 @@ ptio_ssize ptio_read_until(struct ptio_op *op, struct ptio_bufread b,
 	int got;
 
 	PTIO_BEGIN(&op->pt);
-	op->p.done = 0;
 	if (!ptio_readbuf_valid(line))
 		PTIO_RETURN(&op->pt, PTIO_EINVAL);
+	op->p.done = until_resume(op, line);
 	for (;;) {
-		PTIO__NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
-			       ptio_bufread_as_ready(b), PTIO_READ);
-		PTIO_TRY(&op->pt, n);
+		PTIO_NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
+			      ptio_bufread_as_ready(b), PTIO_READ);
+		if (n < 0)
+			PTIO_RETURN(&op->pt, until_fail(op, n));
 		if (n == 0)
 			PTIO_RETURN(&op->pt, ptio__count(op->p.done));
 		got = until_take(op, b, delim, line, max, d, (size_t)n);
@@ -127,9 +155,10 @@ ptio_ssize ptio_read_until(struct ptio_op *op, struct ptio_bufread b,
 	}
 	/* Over-long: throw the rest of the line away, then say so once. */
 	for (;;) {
-		PTIO__NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
-			       ptio_bufread_as_ready(b), PTIO_READ);
-		PTIO_TRY(&op->pt, n);
+		PTIO_NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
+			      ptio_bufread_as_ready(b), PTIO_READ);
+		if (n < 0)
+			PTIO_RETURN(&op->pt, until_fail(op, n));
 		if (n == 0 || until_skip(b, delim, d, (size_t)n))
 			break;
 	}
@@ -141,21 +170,20 @@ ptio_ssize ptio_read_until(struct ptio_op *op, struct ptio_bufread b,
 /*
  * Not a machine of its own: read_until is, and this only looks at its
  * final result (read_until resets the shared continuation when it
- * finishes, so the next call starts afresh).
+ * finishes, so the next call starts afresh).  The whole line is checked,
+ * so a character split between a call that failed part-way and the one
+ * that went on is checked whole.
  */
 ptio_ssize ptio_read_line(struct ptio_op *op, struct ptio_bufread b,
 			  struct ptio_readbuf *line, size_t max)
 {
 	ptio_ssize n = ptio_read_until(op, b, '\n', line, max);
-	size_t start, from;
+	size_t start;
 
 	if (n <= 0)
 		return n;
-	/* Check what this call added, from the start of a character an
-	 * earlier call (one that failed part-way) may have left cut. */
 	start = line->filled - (size_t)n;
-	from = ptio__utf8_resume(line->buf, 0, start);
-	if (ptio_utf8_check(line->buf + from, line->filled - from, NULL) < 0) {
+	if (ptio_utf8_check(line->buf + start, (size_t)n, NULL) < 0) {
 		line->filled = start;
 		op->p.done = 0;
 		return PTIO_EILSEQ;

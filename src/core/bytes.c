@@ -1,12 +1,12 @@
 /*
- * src/core/bytes.c - the growable byte buffer (ptio/bytes.h) and the UTF-8
- * check that read_to_string and read_line use.
+ * src/core/bytes.c - the growable byte buffer (ptio/bytes.h), the UTF-8
+ * check that read_to_string and read_line use, and the byte helpers the
+ * core uses instead of libc.
  *
- * Divided into: growing and freeing a ptio_bytes, then UTF-8.
+ * Divided into: growing and freeing a ptio_bytes, UTF-8, byte helpers.
  */
 #include <ptio/bytes.h>
 #include <ptio/err.h>
-#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* ---- The buffer ----------------------------------------------------------- */
@@ -179,4 +179,23 @@ size_t ptio__utf8_resume(const uint8_t *s, size_t start, size_t end)
 			return c >= 0xC0 ? end - back : end;
 	}
 	return end;
+}
+
+/* ---- Byte helpers --------------------------------------------------------- */
+
+void ptio__copy(void *dst, const void *src, size_t n)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	while (n-- > 0)
+		*d++ = *s++;
+}
+
+void ptio__zero(void *dst, size_t n)
+{
+	uint8_t *d = dst;
+
+	while (n-- > 0)
+		*d++ = 0;
 }

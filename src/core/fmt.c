@@ -12,7 +12,6 @@
  */
 #include <stdarg.h>
 #include <ptio/fmt.h>
-#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* ---- A conversion -------------------------------------------------------- */
@@ -420,20 +419,10 @@ struct wfmt {
 static ptio_ssize wfmt_flush(struct wfmt *c)
 {
 	size_t i, off = 0;
-	ptio_ssize k = 0;
+	ptio_ssize k = ptio__write_some(c->w, (const uint8_t *)c->chunk,
+					c->used, &off);
 
-	while (off < c->used) {
-		k = ptio_nb_write(c->w, c->chunk + off, c->used - off);
-		if (k == PTIO_EINTR)
-			continue;
-		if (k == 0)
-			k = PTIO_EWRITEZERO;
-		if (k < 0)
-			break;
-		off += (size_t)k;
-		c->op->p.done += (size_t)k;
-		k = 0;
-	}
+	c->op->p.done += off;
 	/* What was not written stays for the caller to see; the next pass
 	 * formats it again, so only what went needs dropping here. */
 	for (i = off; i < c->used; i++)
@@ -495,8 +484,8 @@ ptio_ssize ptio_write_vfmt(struct ptio_op *op, struct ptio_write w,
 
 	PTIO_BEGIN(&op->pt);
 	op->p.done = 0;
-	PTIO__NB_AWAIT(&op->pt, op->task, n, wfmt_pass(op, w, fmt, ap),
-		       ptio_write_as_ready(w), PTIO_WRITE);
+	PTIO_NB_AWAIT(&op->pt, op->task, n, wfmt_pass(op, w, fmt, ap),
+		      ptio_write_as_ready(w), PTIO_WRITE);
 	PTIO_END_WITH(&op->pt, n);
 }
 

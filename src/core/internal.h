@@ -1,20 +1,43 @@
 /*
  * src/core/internal.h - what the core's files share and users never see.
  *
- * Divided into: byte helpers (the core has no libc), the timer heap, and
- * task bookkeeping used by sources and provided machines.
+ * Divided into: task flags, the timer heap, task bookkeeping used by
+ * sources and provided machines, the step every provided machine is built
+ * from and the "write until blocked" loop, then byte, size and UTF-8
+ * helpers (the core has no libc).
+ *
+ * Every ptio__ name is internal: the shared library does not export it
+ * (see Makefile.am), and it may change at any time.
  */
 #ifndef PTIO_CORE_INTERNAL_H
 #define PTIO_CORE_INTERNAL_H
 
 #include <ptio/base.h>
+#include <ptio/err.h>
 #include <ptio/io.h>
 #include <ptio/loop.h>
+#include <ptio/ops.h>
 
-/* ---- Bytes -------------------------------------------------------------- */
+/* ---- Task flags (struct ptio_task's flags) ------------------------------ */
 
-void ptio__copy(void *dst, const void *src, size_t n);
-void ptio__zero(void *dst, size_t n);
+#define PTIO__TASK_ALIVE    0x01u
+#define PTIO__TASK_QUEUED   0x02u
+#define PTIO__TASK_TIMER    0x04u /* timed task with its timer armed */
+#define PTIO__TASK_DEADLINE 0x08u
+#define PTIO__TASK_RUNNING  0x10u
+#define PTIO__TASK_CANCEL   0x20u
+#define PTIO__TASK_TIMED    0x40u /* a struct ptio_timed_task */
+#define PTIO__TASK_WOKEN    0x80u /* woken while running: queued when it
+				     suspends */
+
+/* The timed task of TASK, which must be one. */
+#define PTIO__TIMED(task) \
+	PTIO_CONTAINER_OF(task, struct ptio_timed_task, task)
+
+/* The top bit of an op's progress (op->p.done), which no count reaches:
+ * read_until sets it when it fails part-way through a line, so that the
+ * next call goes on with the line.  ptio_op_done hides it. */
+#define PTIO__OP_RESUME ((size_t)PTIO_SSIZE_MAX + 1u)
 
 /* ---- The timer heap (timer.c) -------------------------------------------
  *
@@ -22,12 +45,12 @@ void ptio__zero(void *dst, size_t n);
  * that expires first: insert is O(1), removing any of them O(log n)
  * amortised, and it needs three links per task and no allocation. */
 
-/* Insert TT (expiry in tt->when) and mark its task PTIO_TASK_TIMER. */
+/* Insert TT (expiry in tt->when) and mark its task PTIO__TASK_TIMER. */
 void ptio__timer_insert(struct ptio_timed_task *tt);
 /* Remove TASK's timer if it has one armed. */
 void ptio__timer_remove(struct ptio_task *task);
 
-/* ---- Tasks (loop.c, source.c) ------------------------------------------- */
+/* ---- Tasks (loop.c, io-source.c) ---------------------------------------- */
 
 /* Arm TT's timer to fire at WHEN (replacing an armed one). */
 void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when);
@@ -44,5 +67,58 @@ void ptio__source_unwait(struct ptio_source *src, struct ptio_task *task);
  * (always, for a plain task). */
 bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 			   ptio_tick when, ptio_tick *limit);
+
+/* ---- The provided machines' step (ops-ready.c) ---------------------------
+ *
+ * Every provided machine is written on PTIO_NB_AWAIT (ptio/ops.h): try
+ * the non-blocking call, retry PTIO_EINTR, spend budget, check the
+ * deadline, await readiness.  A machine that waits for readiness with a
+ * moment of its own (ready_until, sleep) uses this wait underneath: */
+
+/* One poll of O for INTEREST on behalf of TASK that ends at the earlier
+ * of WHEN (if HAS_WHEN) and the task's deadline: readiness bits,
+ * PTIO_PENDING after registering (timer armed), PTIO_ETIMEDOUT (nothing
+ * left registered), or an error.  It spends no budget. */
+ptio_ssize ptio__wait_until(struct ptio_task *task, struct ptio_ready o,
+			    unsigned interest, bool has_when, ptio_tick when);
+
+/*
+ * ptio__write_some(w, buf, n, done) - write BUF[*DONE, N) to W until it is
+ * all written or W stops taking bytes, adding what went to *DONE.  Returns
+ * 0 when all went, or why it stopped: PTIO_WOULD_BLOCK, PTIO_EINTR (left
+ * to the machine, whose retry spends budget), PTIO_EWRITEZERO, or W's
+ * error.  It is the inner loop of copy, BufWriter and write_fmt: a writer
+ * that takes a byte at a time costs no suspension, and nothing here can
+ * spin, as every pass moves at least one byte.
+ */
+ptio_ssize ptio__write_some(struct ptio_write w, const uint8_t *buf,
+			    size_t n, size_t *done);
+
+/* ---- Bytes, sizes and UTF-8 (bytes.c) ----------------------------------- */
+
+void ptio__copy(void *dst, const void *src, size_t n);
+void ptio__zero(void *dst, size_t n);
+
+/* The smaller of two sizes. */
+static inline size_t ptio__min(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* A count as a result: sizes beyond PTIO_SSIZE_MAX are clamped. */
+static inline ptio_ssize ptio__count(size_t n)
+{
+	return n > PTIO_SSIZE_MAX ? (ptio_ssize)PTIO_SSIZE_MAX : (ptio_ssize)n;
+}
+
+/*
+ * ptio__utf8_resume(s, start, end) - where a UTF-8 check of bytes that
+ * follow S[end] must start.  S[start, end) was checked already, except
+ * that it may end in a character cut short; this steps back to that
+ * character's lead byte (at most three bytes, never before START) so the
+ * character is checked whole once the rest has arrived.  Returns END when
+ * nothing is cut short.
+ */
+size_t ptio__utf8_resume(const uint8_t *s, size_t start, size_t end);
 
 #endif /* PTIO_CORE_INTERNAL_H */

@@ -27,7 +27,7 @@ static void enqueue(struct ptio_task *task)
 	task->u.next = NULL;
 	*loop->run_tail = task;
 	loop->run_tail = &task->u.next;
-	task->flags |= PTIO_TASK_QUEUED;
+	task->flags |= PTIO__TASK_QUEUED;
 }
 
 /* The link in the list at PP that points at TASK, or the final NULL one. */
@@ -41,25 +41,33 @@ static struct ptio_task **find_link(struct ptio_task **pp,
 
 /* ---- Task life cycle ---------------------------------------------------- */
 
-void ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
-		     ptio_task_fn fn)
+ptio_ssize ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
+			   ptio_task_fn fn)
 {
+	/* Counting a live task twice would corrupt the loop's count; the
+	 * running task is not flagged alive (see run_round). */
+	if ((task->flags & PTIO__TASK_ALIVE) || loop->current == task)
+		return PTIO_EALREADY;
 	task->loop = loop;
 	task->fn = fn;
 	PTIO_PT_INIT(&task->pt);
-	task->flags = PTIO_TASK_ALIVE;
+	task->flags = PTIO__TASK_ALIVE;
 	task->readiness = 0;
 	loop->ntasks++;
 	enqueue(task);
+	return 0;
 }
 
-void ptio_timed_task_start(struct ptio_loop *loop, struct ptio_timed_task *tt,
-			   ptio_task_fn fn)
+ptio_ssize ptio_timed_task_start(struct ptio_loop *loop,
+				 struct ptio_timed_task *tt, ptio_task_fn fn)
 {
+	ptio_ssize r = ptio_task_start(loop, &tt->task, fn);
+
 	/* The timer links and expiry are set when the timer is armed, the
 	 * deadline with its flag. */
-	ptio_task_start(loop, &tt->task, fn);
-	tt->task.flags |= PTIO_TASK_TIMED;
+	if (r == 0)
+		tt->task.flags |= PTIO__TASK_TIMED;
+	return r;
 }
 
 void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
@@ -68,7 +76,7 @@ void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
 
 	/* A queued task runs next round anyway and re-arms then; arming now
 	 * would leave a timer on a task that holds no wait. */
-	if (task->flags & (PTIO_TASK_QUEUED | PTIO_TASK_WOKEN))
+	if (task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN))
 		return;
 	ptio__timer_remove(task);
 	tt->when = when;
@@ -78,7 +86,7 @@ void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
 void ptio__task_quiesce(struct ptio_task *task)
 {
 	ptio__timer_remove(task);
-	if (!(task->flags & PTIO_TASK_QUEUED) && task->u.source != NULL)
+	if (!(task->flags & PTIO__TASK_QUEUED) && task->u.source != NULL)
 		ptio__source_unwait(task->u.source, task);
 }
 
@@ -86,12 +94,12 @@ void ptio_task_wake(struct ptio_task *task)
 {
 	/* The running task is queued when its machine suspends, not now: if
 	 * the machine finishes instead, the queue must not hold it. */
-	if (task->flags & PTIO_TASK_RUNNING) {
-		task->flags |= PTIO_TASK_WOKEN;
+	if (task->flags & PTIO__TASK_RUNNING) {
+		task->flags |= PTIO__TASK_WOKEN;
 		return;
 	}
-	if ((task->flags & (PTIO_TASK_ALIVE | PTIO_TASK_QUEUED)) !=
-	    PTIO_TASK_ALIVE)
+	if ((task->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED)) !=
+	    PTIO__TASK_ALIVE)
 		return;
 	ptio__task_quiesce(task);
 	enqueue(task);
@@ -102,14 +110,14 @@ void ptio_task_cancel(struct ptio_task *task)
 	struct ptio_loop *loop = task->loop;
 	struct ptio_task **pp;
 
-	if (task->flags & PTIO_TASK_RUNNING) {
-		task->flags |= PTIO_TASK_CANCEL; /* finished by the loop */
+	if (task->flags & PTIO__TASK_RUNNING) {
+		task->flags |= PTIO__TASK_CANCEL; /* finished by the loop */
 		return;
 	}
-	if (!(task->flags & PTIO_TASK_ALIVE))
+	if (!(task->flags & PTIO__TASK_ALIVE))
 		return;
 	ptio__task_quiesce(task);
-	if (task->flags & PTIO_TASK_QUEUED) {
+	if (task->flags & PTIO__TASK_QUEUED) {
 		pp = find_link(&loop->round, task);
 		if (*pp == NULL)
 			pp = find_link(&loop->run_head, task);
@@ -126,9 +134,9 @@ void ptio_task_cancel(struct ptio_task *task)
 void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when)
 {
 	tt->deadline = when;
-	tt->task.flags |= PTIO_TASK_DEADLINE;
+	tt->task.flags |= PTIO__TASK_DEADLINE;
 	/* A sleeping task re-arms with the new deadline when it re-polls. */
-	if (!(tt->task.flags & PTIO_TASK_RUNNING))
+	if (!(tt->task.flags & PTIO__TASK_RUNNING))
 		ptio_task_wake(&tt->task);
 }
 
@@ -139,10 +147,10 @@ void ptio_task_set_timeout(struct ptio_timed_task *tt, uint32_t ticks)
 
 void ptio_task_clear_deadline(struct ptio_timed_task *tt)
 {
-	tt->task.flags &= (uint8_t)~PTIO_TASK_DEADLINE;
+	tt->task.flags &= (uint8_t)~PTIO__TASK_DEADLINE;
 }
 
-/* The deadline of TASK, which must have PTIO_TASK_DEADLINE (so is timed). */
+/* The deadline of TASK, which must have PTIO__TASK_DEADLINE (so is timed). */
 static ptio_tick deadline_of(const struct ptio_task *task)
 {
 	return PTIO_CONTAINER_OF(task, const struct ptio_timed_task, task)
@@ -151,14 +159,14 @@ static ptio_tick deadline_of(const struct ptio_task *task)
 
 bool ptio_task_expired(const struct ptio_task *task)
 {
-	return (task->flags & PTIO_TASK_DEADLINE) &&
+	return (task->flags & PTIO__TASK_DEADLINE) &&
 	       ptio_tick_reached(task->loop->now, deadline_of(task));
 }
 
 bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 			   ptio_tick when, ptio_tick *limit)
 {
-	if (task->flags & PTIO_TASK_DEADLINE) {
+	if (task->flags & PTIO__TASK_DEADLINE) {
 		if (!has_when || ptio_tick_before(deadline_of(task), when))
 			when = deadline_of(task);
 		has_when = true;
@@ -172,6 +180,9 @@ bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 void ptio_loop_init(struct ptio_loop *loop, struct ptio_backend *backend)
 {
 	loop->backend = backend;
+	loop->current = NULL;
+	loop->budget = 0;
+	loop->budget_max = PTIO_CONF_BUDGET;
 	loop->run_head = loop->round = NULL;
 	loop->run_tail = &loop->run_head;
 	loop->timers = NULL;
@@ -209,6 +220,7 @@ size_t ptio_loop_registrations(const struct ptio_loop *loop)
 static void run_round(struct ptio_loop *loop)
 {
 	struct ptio_task *t;
+	ptio_ssize r;
 	unsigned f;
 
 	loop->round = loop->run_head;
@@ -219,21 +231,26 @@ static void run_round(struct ptio_loop *loop)
 		t->u.source = NULL;
 		/* Not ALIVE while it runs: if the machine finishes, the loop
 		 * never touches T again, and what T holds already reads as a
-		 * finished task (wake and cancel on it are no-ops). */
-		t->flags ^= PTIO_TASK_QUEUED | PTIO_TASK_ALIVE |
-			    PTIO_TASK_RUNNING; /* queued, alive: both set */
-		if (t->fn(t) != PTIO_PENDING) {
+		 * finished task (wake and cancel on it are no-ops).  Each
+		 * activation starts with a full budget. */
+		t->flags ^= PTIO__TASK_QUEUED | PTIO__TASK_ALIVE |
+			    PTIO__TASK_RUNNING; /* queued, alive: both set */
+		loop->current = t;
+		loop->budget = loop->budget_max;
+		r = t->fn(t);
+		loop->current = NULL;
+		if (r != PTIO_PENDING) {
 			/* Finished: T may already be freed; never touch it. */
 			loop->ntasks--;
 			continue;
 		}
 		f = t->flags;
-		t->flags = (uint8_t)((f & ~(PTIO_TASK_RUNNING | PTIO_TASK_WOKEN |
-					    PTIO_TASK_CANCEL)) |
-				     PTIO_TASK_ALIVE);
-		if (f & PTIO_TASK_CANCEL)
+		t->flags = (uint8_t)((f & ~(PTIO__TASK_RUNNING | PTIO__TASK_WOKEN |
+					    PTIO__TASK_CANCEL)) |
+				     PTIO__TASK_ALIVE);
+		if (f & PTIO__TASK_CANCEL)
 			ptio_task_cancel(t);
-		else if (f & PTIO_TASK_WOKEN)
+		else if (f & PTIO__TASK_WOKEN)
 			ptio_task_wake(t);
 	}
 }

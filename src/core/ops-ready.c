@@ -1,24 +1,18 @@
 /*
  * src/core/ops-ready.c - the provided machines for readiness and time:
- * ptio_wait_ready (the one wait every other machine is built on), ready,
+ * wait_ready (the wait every other machine is built on), ready,
  * ready_until, sleep and sleep_until.
  */
-#include <ptio/err.h>
-#include <ptio/ops.h>
 #include "core/internal.h"
 
-/* Poll O; if it registered TASK, arm the timer for the earlier of WHEN and
- * the task's deadline, or give up with PTIO_ETIMEDOUT (dropping the
- * registration) when that moment has already come. */
-static ptio_ssize wait_ready_until(struct ptio_task *task, struct ptio_ready o,
-				   unsigned interest, bool has_when,
-				   ptio_tick when)
+/* ---- Waiting for readiness ---------------------------------------------- */
+
+ptio_ssize ptio__wait_until(struct ptio_task *task, struct ptio_ready o,
+			    unsigned interest, bool has_when, ptio_tick when)
 {
 	ptio_tick limit;
 	ptio_ssize r;
 
-	if (has_when && !(task->flags & PTIO_TASK_TIMED))
-		return PTIO_ENOTSUP;
 	r = ptio_poll_ready(o, task, interest);
 	if (r != PTIO_PENDING)
 		return r;
@@ -27,7 +21,7 @@ static ptio_ssize wait_ready_until(struct ptio_task *task, struct ptio_ready o,
 			ptio__task_quiesce(task);
 			return PTIO_ETIMEDOUT;
 		}
-		ptio__task_arm(ptio_task_timed(task), limit);
+		ptio__task_arm(PTIO__TIMED(task), limit);
 	}
 	return PTIO_PENDING;
 }
@@ -35,33 +29,64 @@ static ptio_ssize wait_ready_until(struct ptio_task *task, struct ptio_ready o,
 ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 			   unsigned interest)
 {
-	return wait_ready_until(task, o, interest, false, 0);
+	ptio_ssize r = ptio_task_spend(task);
+
+	if (r != 0)
+		return r;
+	return ptio__wait_until(task, o, interest, false, 0);
 }
 
 ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,
 		      unsigned interest)
 {
-	return wait_ready_until(op->task, o, interest, false, 0);
+	return ptio_wait_ready(op->task, o, interest);
+}
+
+/* One poll of ready_until, whose moment is latched in op->p.until. */
+static ptio_ssize ready_until_poll(struct ptio_op *op, struct ptio_ready o,
+				   unsigned interest)
+{
+	ptio_ssize r = ptio_task_spend(op->task);
+
+	if (r != 0)
+		return r;
+	if (ptio_tick_reached(op->task->loop->now, op->p.until))
+		return PTIO_ETIMEDOUT;
+	return ptio__wait_until(op->task, o, interest, true, op->p.until);
 }
 
 ptio_ssize ptio_ready_until(struct ptio_op *op, struct ptio_ready o,
 			    unsigned interest, ptio_tick when)
 {
-	return wait_ready_until(op->task, o, interest, true, when);
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&op->pt);
+	if (!(op->task->flags & PTIO__TASK_TIMED))
+		PTIO_RETURN(&op->pt, PTIO_ENOTSUP);
+	op->p.until = when;
+	PTIO_AWAIT(&op->pt, r, ready_until_poll(op, o, interest));
+	PTIO_END_WITH(&op->pt, r);
 }
 
-/* One poll of a sleep that ends at op->p.until. */
+/* ---- Sleeping ----------------------------------------------------------- */
+
+/* One poll of a sleep that ends at op->p.until.  A sleep that is over
+ * wins over a deadline that passed at the same time; it still spends, so
+ * a loop of zero-tick sleeps yields like any other. */
 static ptio_ssize sleep_poll(struct ptio_op *op)
 {
 	struct ptio_task *task = op->task;
+	ptio_ssize r = ptio_task_spend(task);
 	ptio_tick limit;
 
+	if (r == PTIO_PENDING)
+		return r;
 	if (ptio_tick_reached(task->loop->now, op->p.until))
 		return 0;
-	if (ptio_task_expired(task))
-		return PTIO_ETIMEDOUT;
+	if (r < 0)
+		return r;
 	(void)ptio__task_wait_limit(task, true, op->p.until, &limit);
-	ptio__task_arm(ptio_task_timed(task), limit);
+	ptio__task_arm(PTIO__TIMED(task), limit);
 	return PTIO_PENDING;
 }
 
@@ -70,7 +95,7 @@ ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when)
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&op->pt);
-	if (!(op->task->flags & PTIO_TASK_TIMED))
+	if (!(op->task->flags & PTIO__TASK_TIMED))
 		PTIO_RETURN(&op->pt, PTIO_ENOTSUP);
 	op->p.until = when;
 	PTIO_AWAIT(&op->pt, r, sleep_poll(op));

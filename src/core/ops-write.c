@@ -1,9 +1,8 @@
 /*
  * src/core/ops-write.c - the provided Write machines: write,
- * write_vectored, write_all, write_all_vectored and flush.
- *
- * write and write_vectored hand PTIO_EINTR to the caller; write_all and
- * write_all_vectored retry it, as Rust's do.
+ * write_vectored, write_all, write_all_vectored and flush, all on
+ * PTIO_NB_AWAIT; and ptio__write_some, the "write until blocked" loop of
+ * copy, BufWriter and write_fmt.
  *
  * write_all_vectored never modifies the caller's slices.  On each attempt
  * it skips the slices op->p.done already covers and gathers the rest into
@@ -11,18 +10,11 @@
  * unwritten byte and empty slices left out, so a short write can neither
  * repeat nor drop a byte.
  */
-#include <ptio/err.h>
-#include <ptio/ops.h>
 #include "core/internal.h"
 
 /* Slices gathered per write attempt: at most this many go to the stream
  * at once (the rest follow), which also keeps writev under IOV_MAX. */
 #define PTIO_IOV_WINDOW 16
-
-static ptio_ssize wait_writable(struct ptio_op *op, struct ptio_write w)
-{
-	return ptio_wait_ready(op->task, ptio_write_as_ready(w), PTIO_WRITE);
-}
 
 /* The sum of the slices' lengths, or PTIO_EINVAL if it overflows. */
 static ptio_ssize iov_total(const struct ptio_iovec *iov, size_t n)
@@ -43,14 +35,8 @@ ptio_ssize ptio_write(struct ptio_op *op, struct ptio_write w,
 	ptio_ssize n = 0;
 
 	PTIO_BEGIN(&op->pt);
-	for (;;) {
-		n = ptio_nb_write(w, buf, len);
-		if (n != PTIO_WOULD_BLOCK)
-			break;
-		PTIO_AWAIT(&op->pt, n, wait_writable(op, w));
-		if (n < 0)
-			break;
-	}
+	PTIO_NB_AWAIT(&op->pt, op->task, n, ptio_nb_write(w, buf, len),
+		      ptio_write_as_ready(w), PTIO_WRITE);
 	PTIO_END_WITH(&op->pt, n);
 }
 
@@ -60,14 +46,8 @@ ptio_ssize ptio_write_vectored(struct ptio_op *op, struct ptio_write w,
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&op->pt);
-	for (;;) {
-		r = ptio_nb_write_vectored(w, iov, n);
-		if (r != PTIO_WOULD_BLOCK)
-			break;
-		PTIO_AWAIT(&op->pt, r, wait_writable(op, w));
-		if (r < 0)
-			break;
-	}
+	PTIO_NB_AWAIT(&op->pt, op->task, r, ptio_nb_write_vectored(w, iov, n),
+		      ptio_write_as_ready(w), PTIO_WRITE);
 	PTIO_END_WITH(&op->pt, r);
 }
 
@@ -81,15 +61,10 @@ ptio_ssize ptio_write_all(struct ptio_op *op, struct ptio_write w,
 	if (len > PTIO_SSIZE_MAX)
 		PTIO_RETURN(&op->pt, PTIO_EINVAL);
 	while (op->p.done < len) {
-		n = ptio_nb_write(w, (const uint8_t *)buf + op->p.done,
-				  len - op->p.done);
-		if (n == PTIO_WOULD_BLOCK) {
-			PTIO_AWAIT(&op->pt, n, wait_writable(op, w));
-			PTIO_TRY(&op->pt, n);
-			continue;
-		}
-		if (n == PTIO_EINTR)
-			continue; /* as Rust's exact/all methods do */
+		PTIO_NB_AWAIT(&op->pt, op->task, n,
+			      ptio_nb_write(w, (const uint8_t *)buf + op->p.done,
+					    len - op->p.done),
+			      ptio_write_as_ready(w), PTIO_WRITE);
 		PTIO_TRY(&op->pt, n);
 		if (n == 0)
 			PTIO_RETURN(&op->pt, PTIO_EWRITEZERO);
@@ -130,15 +105,10 @@ ptio_ssize ptio_write_all_vectored(struct ptio_op *op, struct ptio_write w,
 	r = iov_total(iov, n);
 	PTIO_TRY(&op->pt, r);
 	while (op->p.done < (size_t)iov_total(iov, n)) {
-		r = ptio_nb_write_vectored(
-			w, win, iov_window(iov, n, op->p.done, win));
-		if (r == PTIO_WOULD_BLOCK) {
-			PTIO_AWAIT(&op->pt, r, wait_writable(op, w));
-			PTIO_TRY(&op->pt, r);
-			continue;
-		}
-		if (r == PTIO_EINTR)
-			continue; /* as Rust's exact/all methods do */
+		PTIO_NB_AWAIT(&op->pt, op->task, r,
+			      ptio_nb_write_vectored(
+				      w, win, iov_window(iov, n, op->p.done, win)),
+			      ptio_write_as_ready(w), PTIO_WRITE);
 		PTIO_TRY(&op->pt, r);
 		if (r == 0)
 			PTIO_RETURN(&op->pt, PTIO_EWRITEZERO);
@@ -152,13 +122,25 @@ ptio_ssize ptio_flush(struct ptio_op *op, struct ptio_write w)
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&op->pt);
-	for (;;) {
-		r = ptio_nb_flush(w);
-		if (r != PTIO_WOULD_BLOCK)
-			break;
-		PTIO_AWAIT(&op->pt, r, wait_writable(op, w));
-		if (r < 0)
-			break;
-	}
+	PTIO_NB_AWAIT(&op->pt, op->task, r, ptio_nb_flush(w),
+		      ptio_write_as_ready(w), PTIO_WRITE);
 	PTIO_END_WITH(&op->pt, r < 0 ? r : 0);
+}
+
+/* ---- Writing until blocked ---------------------------------------------- */
+
+ptio_ssize ptio__write_some(struct ptio_write w, const uint8_t *buf,
+			    size_t n, size_t *done)
+{
+	ptio_ssize k;
+
+	while (*done < n) {
+		k = ptio_nb_write(w, buf + *done, n - *done);
+		if (k == 0)
+			return PTIO_EWRITEZERO;
+		if (k < 0)
+			return k;
+		*done += (size_t)k;
+	}
+	return 0;
 }

@@ -77,7 +77,7 @@ void ptio__timer_insert(struct ptio_timed_task *tt)
 
 	tt->tchild = NULL;
 	loop->timers = meld(loop->timers, tt);
-	tt->task.flags |= PTIO_TASK_TIMER;
+	tt->task.flags |= PTIO__TASK_TIMER;
 	loop->ntimers++;
 }
 
@@ -86,7 +86,7 @@ void ptio__timer_remove(struct ptio_task *task)
 	struct ptio_loop *loop = task->loop;
 	struct ptio_timed_task *tt, *sub;
 
-	if (!(task->flags & PTIO_TASK_TIMER))
+	if (!(task->flags & PTIO__TASK_TIMER))
 		return;
 	tt = PTIO_CONTAINER_OF(task, struct ptio_timed_task, task);
 	sub = combine(tt->tchild); /* TT's children, as one heap */
@@ -103,6 +103,6 @@ void ptio__timer_remove(struct ptio_task *task)
 			tt->tnext->tprev = tt->tprev;
 		loop->timers = meld(loop->timers, sub);
 	}
-	task->flags &= (uint8_t)~PTIO_TASK_TIMER;
+	task->flags &= (uint8_t)~PTIO__TASK_TIMER;
 	loop->ntimers--;
 }

@@ -1,17 +1,16 @@
 ## src/port/local.mk - the bare-metal shim, the boards, the firmware, and
 ## `make size`.
 ##
-## The port backend (src/core/port.c) is freestanding core code: it goes
-## into libptio, where the host tests run it on a fake CPU.  Boards and
-## firmware are built by the cross compilers configure found (ARM_CC,
-## RISCV_CC) in one compiler call per image, from: the core's C files
-## (taken from libptio_la_SOURCES, so a file added to the core, here or in
-## src/core/bufio.mk, is built into the firmware too), the board's files,
-## the shared ones in src/port, and the program.  -ffunction-sections with
+## The port backend (src/port/port.c) is freestanding: it goes into
+## libptio, where the host tests run it on a fake CPU.  Boards and firmware
+## are built by the cross compilers configure found (ARM_CC, RISCV_CC) in
+## one compiler call per image, from: the core's C files (the one list,
+## PTIO_CORE_SOURCES of src/core/local.mk), the port backend, the board's
+## files, the shared ones in src/port, and the program.  -ffunction-sections with
 ## --gc-sections keeps only what the program uses.
 
 nobase_include_HEADERS += include/ptio/port.h
-libptio_la_SOURCES += src/core/port.c
+libptio_la_SOURCES += src/port/port.c
 
 PORT_COMMON = \
 	src/port/board.h \
@@ -51,10 +50,11 @@ PORT_FW_CFLAGS = -std=gnu11 -ffreestanding -nostdlib -Os -g \
 	-fmacro-prefix-map=$(srcdir)/= \
 	$(WARN_CFLAGS) -Wall -Wextra -Werror \
 	-I$(top_builddir)/include -I$(top_srcdir)/include -I$(top_srcdir)/src
-PORT_FW_DEPS = $(libptio_la_SOURCES) $(nobase_include_HEADERS) \
+PORT_FW_DEPS = $(PTIO_CORE_SOURCES) src/port/port.c \
+	$(nobase_include_HEADERS) \
 	$(noinst_HEADERS) $(PORT_COMMON)
-port_core_c = `for f in $(libptio_la_SOURCES); do \
-	case $$f in src/core/*.c) echo "$(srcdir)/$$f";; esac; done`
+port_core_c = `for f in $(PTIO_CORE_SOURCES) src/port/port.c; do \
+	echo "$(srcdir)/$$f"; done`
 port_common_c = $(srcdir)/src/port/board-common.c $(srcdir)/src/port/mem.c \
 	$(srcdir)/src/port/size-check.c $(srcdir)/src/port/uart.c
 

@@ -47,19 +47,20 @@ cflags="$cflags -I$builddir/include -I$srcdir/include -I$srcdir/src"
 # readiness sources (the readiness cache and the two waiter slots of every
 # stream) are I/O state Contiki has no counterpart of; they are their own
 # row, and the targets also print the sum of both.
-modules="loop + timers|readiness sources|readbuf|provided machines"
+modules="loop + timers|readiness sources|budget + op|readbuf"
+modules="$modules|provided machines"
 modules="$modules|buffered adapters|formatting|errors + helpers"
 modules="$modules|port backend|other"
 module_of() {
 	case ${1##*/} in
 	loop.c | timer.c) echo "loop + timers" ;;
-	source.c) echo "readiness sources" ;;
+	io-source.c) echo "readiness sources" ;;
+	loop-coop.c) echo "budget + op" ;;
 	readbuf.c) echo "readbuf" ;;
-	dispatch.c | ops-*.c) echo "provided machines" ;;
-	bufread.c | bufreader.c | bufwriter.c | adapters.c | copy.c | \
-		read-more.c | bytes.c) echo "buffered adapters" ;;
+	io.c | ops-*.c) echo "provided machines" ;;
+	bufread*.c | adapters*.c | bytes.c) echo "buffered adapters" ;;
 	fmt.c) echo "formatting" ;;
-	err.c | assert.c) echo "errors + helpers" ;;
+	err.c | base.c) echo "errors + helpers" ;;
 	port.c) echo "port backend" ;;
 	*) echo "other" ;;
 	esac

@@ -1,8 +1,11 @@
-## src/posix/local.mk - hosted POSIX support: fd streams, backends, TCP.
+## src/posix/local.mk - hosted POSIX support: fd streams, backends, TCP,
+## the assertion handler that prints, and the realloc-based allocator hook
+## of ptio_bytes.
 
 nobase_include_HEADERS += include/ptio/posix.h
 
 libptio_la_SOURCES += \
+	src/posix/alloc.c \
 	src/posix/assert.c \
 	src/posix/clock.c \
 	src/posix/fd.c \

@@ -247,6 +247,7 @@ static void poll_detach(struct ptio_backend *be, struct ptio_source *src)
 }
 
 static const struct ptio_backend_vt poll_vt = {
+	.version = PTIO_BACKEND_VERSION,
 	.now = poll_now,
 	.wait = poll_wait,
 	.update = poll_update,

@@ -158,6 +158,7 @@ static ptio_ssize world_update(struct ptio_backend *be, struct ptio_source *src)
 }
 
 static const struct ptio_backend_vt world_vt = {
+	.version = PTIO_BACKEND_VERSION,
 	.now = world_now,
 	.wait = world_wait,
 	.update = world_update,

@@ -155,6 +155,7 @@ static size_t fake_registrations(struct ptio_backend *be)
 }
 
 static const struct ptio_backend_vt fake_vt = {
+	.version = PTIO_BACKEND_VERSION,
 	.now = fake_now,
 	.wait = fake_wait,
 	.update = fake_update,

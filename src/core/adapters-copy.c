@@ -1,5 +1,5 @@
 /*
- * src/core/copy.c - io::copy through the loop's scratch buffer, and
+ * src/core/adapters-copy.c - io::copy through the loop's scratch buffer, and
  * copy_buf straight out of a BufRead.
  *
  * ptio_copy alternates two phases.  Drain: write what the spill holds
@@ -12,34 +12,9 @@
  * the rest always fits.  See ptio/adapters.h.
  */
 #include <ptio/adapters.h>
-#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* ---- copy --------------------------------------------------------------------- */
-
-/* Write from BUF[0, n) until done, the writer blocks or fails.  Returns
- * how many bytes went; *ERR gets the reason it stopped short (0 if not). */
-static size_t write_some(struct ptio_write w, const uint8_t *buf, size_t n,
-			 ptio_ssize *err)
-{
-	size_t done = 0;
-	ptio_ssize k;
-
-	*err = 0;
-	while (done < n) {
-		k = ptio_nb_write(w, buf + done, n - done);
-		if (k == PTIO_EINTR)
-			continue;
-		if (k == 0)
-			k = PTIO_EWRITEZERO;
-		if (k < 0) {
-			*err = k;
-			break;
-		}
-		done += (size_t)k;
-	}
-	return done;
-}
 
 /*
  * One burst: read a chunk and write it on at once; park what the writer
@@ -50,7 +25,7 @@ static size_t write_some(struct ptio_write w, const uint8_t *buf, size_t n,
 static ptio_ssize burst(struct ptio_op *op, struct ptio_read r,
 			struct ptio_write w, struct ptio_spill *sp)
 {
-	size_t len, wrote;
+	size_t len, wrote = 0;
 	uint8_t *buf = ptio_loop_scratch(op->task->loop, &len);
 	ptio_ssize n, err;
 
@@ -61,7 +36,7 @@ static ptio_ssize burst(struct ptio_op *op, struct ptio_read r,
 	n = ptio_nb_read(r, buf, ptio__min(len, sp->cap));
 	if (n <= 0)
 		return n;
-	wrote = write_some(w, buf, (size_t)n, &err);
+	err = ptio__write_some(w, buf, (size_t)n, &wrote);
 	op->p.done += wrote;
 	if (wrote < (size_t)n) {
 		if (buf != sp->buf)
@@ -69,7 +44,9 @@ static ptio_ssize burst(struct ptio_op *op, struct ptio_read r,
 		sp->pos = buf != sp->buf ? 0 : wrote;
 		sp->len = buf != sp->buf ? (size_t)n - wrote : (size_t)n;
 	}
-	if (err < 0 && err != PTIO_WOULD_BLOCK)
+	/* A block or an interruption leaves the rest in the spill, which
+	 * the machine drains next: a burst never runs with a full spill. */
+	if (err < 0 && err != PTIO_WOULD_BLOCK && err != PTIO_EINTR)
 		return err;
 	return n;
 }
@@ -101,14 +78,14 @@ ptio_ssize ptio_copy(struct ptio_op *op, struct ptio_read r,
 		PTIO_RETURN(&op->pt, PTIO_EINVAL);
 	for (;;) {
 		while (ptio_spill_pending(spill) > 0) {
-			PTIO__NB_AWAIT(&op->pt, op->task, n,
-				       drain_some(w, spill),
-				       ptio_write_as_ready(w), PTIO_WRITE);
+			PTIO_NB_AWAIT(&op->pt, op->task, n,
+				      drain_some(w, spill),
+				      ptio_write_as_ready(w), PTIO_WRITE);
 			PTIO_TRY(&op->pt, n);
 			op->p.done += (size_t)n;
 		}
-		PTIO__NB_AWAIT(&op->pt, op->task, n, burst(op, r, w, spill),
-			       ptio_read_as_ready(r), PTIO_READ);
+		PTIO_NB_AWAIT(&op->pt, op->task, n, burst(op, r, w, spill),
+			      ptio_read_as_ready(r), PTIO_READ);
 		PTIO_TRY(&op->pt, n);
 		if (n == 0)
 			break;
@@ -147,13 +124,13 @@ ptio_ssize ptio_copy_buf(struct ptio_op *op, struct ptio_bufread b,
 	PTIO_BEGIN(&op->pt);
 	op->p.done = 0;
 	for (;;) {
-		PTIO__NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
-			       ptio_bufread_as_ready(b), PTIO_READ);
+		PTIO_NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
+			      ptio_bufread_as_ready(b), PTIO_READ);
 		PTIO_TRY(&op->pt, n);
 		if (n == 0)
 			break;
-		PTIO__NB_AWAIT(&op->pt, op->task, n, copy_buf_step(b, w),
-			       ptio_write_as_ready(w), PTIO_WRITE);
+		PTIO_NB_AWAIT(&op->pt, op->task, n, copy_buf_step(b, w),
+			      ptio_write_as_ready(w), PTIO_WRITE);
 		PTIO_TRY(&op->pt, n);
 		op->p.done += (size_t)n;
 	}

@@ -1,5 +1,5 @@
 /*
- * src/core/bufwriter.c - BufWriter: a buffer in front of any Write.
+ * src/core/bufread-writer.c - BufWriter: a buffer in front of any Write.
  *
  * Divided into: writing the buffer out, the Write side, the vtable.
  *
@@ -10,7 +10,6 @@
  * move of the whole buffer per byte.
  */
 #include <ptio/bufread.h>
-#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* ---- Writing out ------------------------------------------------------------ */
@@ -35,20 +34,10 @@ static void settle(struct ptio_bufwriter *bw)
  * would block, or it fails. */
 static ptio_ssize write_out(struct ptio_bufwriter *bw)
 {
-	ptio_ssize n = 0;
+	size_t head = bw->head;
+	ptio_ssize n = ptio__write_some(bw->inner, bw->buf, bw->tail, &head);
 
-	while (bw->head < bw->tail) {
-		n = ptio_nb_write(bw->inner, bw->buf + bw->head,
-				  bw->tail - bw->head);
-		if (n == PTIO_EINTR)
-			continue;
-		if (n == 0)
-			n = PTIO_EWRITEZERO;
-		if (n < 0)
-			break;
-		bw->head += (size_t)n;
-		n = 0;
-	}
+	bw->head = head;
 	settle(bw);
 	return n;
 }

@@ -1,5 +1,5 @@
 /*
- * src/core/bufreader.c - BufReader: a buffer in front of any Read that
+ * src/core/bufread-reader.c - BufReader: a buffer in front of any Read that
  * makes it a BufRead, and is itself a Read and a Ready.
  *
  * Divided into: filling the buffer, the BufRead side, the Read side, and
@@ -10,7 +10,6 @@
  * ever initialised (br->init), so caller memory is never zeroed.
  */
 #include <ptio/bufread.h>
-#include "core/bufio-internal.h"
 #include "core/internal.h"
 
 /* ---- Filling ------------------------------------------------------------------ */

@@ -1,8 +1,7 @@
 /*
- * src/core/assert.c - the default assertion failure handler and the byte
- * helpers the core uses instead of libc.
+ * src/core/base.c - the default assertion failure handler (ptio/base.h).
  */
-#include "core/internal.h"
+#include <ptio/base.h>
 
 /* On bare metal the default stops the machine where it stands, which a
  * debugger shows and a watchdog resets; it is weak so that a board can
@@ -19,20 +18,3 @@ __attribute__((weak)) void ptio_assert_fail(const char *file, int line,
 	__builtin_trap();
 }
 #endif
-
-void ptio__copy(void *dst, const void *src, size_t n)
-{
-	uint8_t *d = dst;
-	const uint8_t *s = src;
-
-	while (n-- > 0)
-		*d++ = *s++;
-}
-
-void ptio__zero(void *dst, size_t n)
-{
-	uint8_t *d = dst;
-
-	while (n-- > 0)
-		*d++ = 0;
-}

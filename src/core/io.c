@@ -1,5 +1,6 @@
 /*
- * src/core/dispatch.c - non-blocking calls through trait objects.
+ * src/core/io.c - non-blocking calls through trait objects (ptio/io.h),
+ * and the names of readiness and interest bits.
  *
  * The single place where optional vtable slots get the seed's provided
  * defaults, and where what an implementation returns is checked before a
@@ -125,4 +126,47 @@ bool ptio_is_write_vectored(struct ptio_write w)
 	if (w.vt->is_write_vectored != NULL)
 		return w.vt->is_write_vectored(w.self);
 	return w.vt->nb_write_vectored != NULL;
+}
+
+/* ---- Names -------------------------------------------------------------- */
+
+const char *ptio_readiness_name(unsigned readiness)
+{
+	/* Indexed by the four bits READABLE, WRITABLE, HUP, ERROR. */
+	static const char *const names[16] = {
+		"0",
+		"READABLE",
+		"WRITABLE",
+		"READABLE|WRITABLE",
+		"HUP",
+		"READABLE|HUP",
+		"WRITABLE|HUP",
+		"READABLE|WRITABLE|HUP",
+		"ERROR",
+		"READABLE|ERROR",
+		"WRITABLE|ERROR",
+		"READABLE|WRITABLE|ERROR",
+		"HUP|ERROR",
+		"READABLE|HUP|ERROR",
+		"WRITABLE|HUP|ERROR",
+		"READABLE|WRITABLE|HUP|ERROR",
+	};
+
+	if (readiness >= 16)
+		return NULL;
+	return names[readiness];
+}
+
+const char *ptio_interest_name(unsigned interest)
+{
+	switch (interest) {
+	case PTIO_READ:
+		return "READ";
+	case PTIO_WRITE:
+		return "WRITE";
+	case PTIO_READ_WRITE:
+		return "READ_WRITE";
+	default:
+		return NULL;
+	}
 }

@@ -1,5 +1,6 @@
 /*
- * src/core/source.c - readiness sources: the cache and the waiter slots.
+ * src/core/io-source.c - readiness sources (ptio/io.h): the cache and the
+ * waiter slots.
  *
  * A task waits on at most one source at a time (it is suspended in one
  * await), so the task records that source in its u.source link and the
@@ -64,7 +65,7 @@ ptio_ssize ptio_source_poll(struct ptio_source *src, struct ptio_task *task,
 		return PTIO_WOULD_BLOCK;
 	/* A task already queued to run (it woke itself) will poll again
 	 * next round; it cannot wait while it sits in the run queue. */
-	if (task->flags & (PTIO_TASK_QUEUED | PTIO_TASK_WOKEN))
+	if (task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN))
 		return PTIO_PENDING;
 	/* One source per task, one task per slot.  Any error undoes the
 	 * whole wait, so it leaves nothing registered. */

@@ -1,5 +1,5 @@
 /*
- * src/core/port.c - the bare-metal loop backend (see ptio/port.h).
+ * src/port/port.c - the bare-metal loop backend (see ptio/port.h).
  *
  * Divided into: the interrupt side (ptio_port_source_ready), delivery in
  * thread context, the backend's vtable, and source setup and teardown.
@@ -116,6 +116,7 @@ static size_t port_registrations(struct ptio_backend *be)
 }
 
 const struct ptio_backend_vt ptio_port_backend_vt = {
+	.version = PTIO_BACKEND_VERSION,
 	.now = port_now,
 	.wait = port_wait,
 	.update = port_update,
