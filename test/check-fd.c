@@ -5,7 +5,8 @@
  * Divided into: helpers; opening and closing; non-blocking and vectored
  * calls; SIGPIPE; streams shared by two tasks or awaited for both
  * directions; bulk transfers and hang-ups; close, errors and deadlines
- * while waiting; signals during waits; many fds in one poll batch.
+ * while waiting; the readiness of a fresh stream; signals during waits;
+ * many fds in one poll batch.
  *
  * Each test keeps its state in one static struct that it clears first, so
  * the suite also runs in one process (CK_FORK=no, e.g. under valgrind).
@@ -49,14 +50,25 @@ static bool pat_check(const uint8_t *buf, size_t len, size_t off,
 	return true;
 }
 
-static void open_socketpair(struct ptio_fd *a, struct ptio_fd *b)
+/* A socketpair as streams A and B; EARLY (NULL: nothing) is sent from B's
+ * end to A's before either is opened. */
+static void open_socketpair_with(struct ptio_fd *a, struct ptio_fd *b,
+				 const char *early)
 {
 	int sv[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 			 0);
+	if (early != NULL)
+		ck_assert_int_eq(write(sv[1], early, strlen(early)),
+				 (ssize_t)strlen(early));
 	PTIO_CK_OK(ptio_fd_open(a, &ptio_test_loop, sv[0], 0));
 	PTIO_CK_OK(ptio_fd_open(b, &ptio_test_loop, sv[1], 0));
+}
+
+static void open_socketpair(struct ptio_fd *a, struct ptio_fd *b)
+{
+	open_socketpair_with(a, b, NULL);
 }
 
 static void open_pipe(struct ptio_fd *rd, struct ptio_fd *wr)
@@ -133,7 +145,6 @@ START_TEST(test_open_detects_kind_and_close_owns)
 	open_pipe(&rd, &wr);
 	ck_assert_uint_eq(rd.src.oflags & (PTIO_FD_SOCKET | PTIO_FD_PIPE),
 			  PTIO_FD_PIPE);
-	ck_assert_uint_eq(rd.src.ready, PTIO_READABLE | PTIO_WRITABLE);
 	fd = ptio_fd_fileno(&wr);
 	PTIO_CK_OK(ptio_fd_close(&wr));
 	ck_assert_int_eq(ptio_fd_fileno(&wr), -1);
@@ -202,6 +213,7 @@ START_TEST(test_would_block_clears_readiness)
 	uint8_t buf[8];
 
 	open_socketpair(&a, &b);
+	ptio_source_ready(&a.src, PTIO_READABLE); /* as a backend reports it */
 	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&a), NULL, PTIO_READ),
 			 PTIO_READABLE);
 	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), buf, sizeof(buf)),
@@ -905,15 +917,17 @@ START_TEST(test_fd_closed_behind_stream)
 }
 END_TEST
 
-/* A deadline ends a wait on a silent socket with PTIO_ETIMEDOUT and
- * leaves nothing registered. */
+/* A task with a 50 ms timeout awaits a read (or, with use_ready, readiness
+ * to read: the idle-timeout pattern) on a fresh socket.  A deadline ends
+ * the wait with PTIO_ETIMEDOUT and leaves nothing registered. */
 static struct dl {
 	struct ptio_fd a, b;
 	struct ptio_timed_task t;
 	struct ptio_op op;
+	bool use_ready;
 	ptio_tick start;
 	uint32_t elapsed;
-	ptio_ssize res;
+	ptio_ssize res, got;
 	size_t regs, bregs;
 	bool slots_free;
 	uint8_t buf[16];
@@ -927,32 +941,99 @@ static ptio_ssize dl_task(struct ptio_task *t)
 	ptio_op_init(&dl.op, t);
 	dl.start = ptio_posix_now_ms();
 	ptio_task_set_timeout(ptio_task_timed(t), 50);
-	PTIO_AWAIT(&t->pt, r,
-		   ptio_read(&dl.op, ptio_fd_reader(&dl.a), dl.buf,
-			     sizeof(dl.buf)));
+	if (dl.use_ready)
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_ready(&dl.op, ptio_fd_ready(&dl.a), PTIO_READ));
+	else
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read(&dl.op, ptio_fd_reader(&dl.a), dl.buf,
+				     sizeof(dl.buf)));
 	dl.res = r;
 	dl.elapsed = ptio_posix_now_ms() - dl.start;
 	dl.regs = ptio_loop_registrations(&ptio_test_loop);
 	dl.bregs = backend_regs();
 	dl.slots_free = !ptio_source_has_waiters(&dl.a.src);
+	if (dl.use_ready && r > 0)
+		dl.got = ptio_nb_read(ptio_fd_reader(&dl.a), dl.buf,
+				      sizeof(dl.buf));
 	ptio_task_clear_deadline(ptio_task_timed(t));
 	PTIO_CK_OK(ptio_fd_close(&dl.a));
 	PTIO_CK_OK(ptio_fd_close(&dl.b));
 	PTIO_END(&t->pt);
 }
 
-START_TEST(test_deadline_on_silent_socket)
+/* Run dl_task on a fresh socketpair to which EARLY (or nothing) was sent
+ * before it was opened; the await leaves nothing registered. */
+static void dl_run(bool use_ready, const char *early)
 {
 	memset(&dl, 0, sizeof(dl));
-	open_socketpair(&dl.a, &dl.b);
+	dl.use_ready = use_ready;
+	open_socketpair_with(&dl.a, &dl.b, early);
 	ptio_timed_task_start(&ptio_test_loop, &dl.t, dl_task);
 	ptio_test_run(5000);
-	ck_assert_int_eq(dl.res, PTIO_ETIMEDOUT);
-	ck_assert_uint_ge(dl.elapsed, 45);
-	ck_assert_uint_lt(dl.elapsed, 1000);
 	ck_assert_uint_eq(dl.regs, 0);
 	ck_assert_uint_eq(dl.bregs, 0);
 	ck_assert(dl.slots_free);
+}
+
+START_TEST(test_deadline_on_silent_socket)
+{
+	dl_run(false, NULL);
+	ck_assert_int_eq(dl.res, PTIO_ETIMEDOUT);
+	ck_assert_uint_ge(dl.elapsed, 45);
+	ck_assert_uint_lt(dl.elapsed, 1000);
+}
+END_TEST
+
+/* ---- Readiness of a fresh stream (see ptio/posix.h) ----------------------- */
+
+/* Nothing was sent: ready(READ) is an idle timeout that runs its course,
+ * not an answer at once from a readiness the stream was born with. */
+START_TEST(test_fresh_idle_timeout)
+{
+	dl_run(true, NULL);
+	ck_assert_msg(dl.res == PTIO_ETIMEDOUT,
+		      "ready gave %ld (%s) after %u ms", (long)dl.res,
+		      ptio_strerror(dl.res), (unsigned)dl.elapsed);
+	ck_assert_uint_ge(dl.elapsed, 45);
+	ck_assert_uint_lt(dl.elapsed, 1000);
+}
+END_TEST
+
+/* Data sent before the open is reported by the backend's first wait,
+ * long before the timeout. */
+START_TEST(test_fresh_data_sent_before_open)
+{
+	dl_run(true, "early");
+	ck_assert_int_eq(dl.res, PTIO_READABLE);
+	ck_assert_uint_lt(dl.elapsed, 40);
+	ck_assert_int_eq(dl.got, 5);
+	ck_assert_int_eq(memcmp(dl.buf, "early", 5), 0);
+}
+END_TEST
+
+/* A fresh stream, socket or pipe, is writable at once and not readable
+ * until the backend says so. */
+START_TEST(test_fresh_stream_is_writable)
+{
+	struct ptio_fd a, b, rd, wr;
+
+	open_socketpair(&a, &b);
+	open_pipe(&rd, &wr);
+	ck_assert_uint_eq(a.src.ready, PTIO_WRITABLE);
+	ck_assert_uint_eq(wr.src.ready, PTIO_WRITABLE);
+	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&a), NULL, PTIO_WRITE),
+			 PTIO_WRITABLE);
+	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&wr), NULL, PTIO_WRITE),
+			 PTIO_WRITABLE);
+	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&a), NULL, PTIO_READ),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_int_eq(ptio_poll_ready(ptio_fd_ready(&rd), NULL, PTIO_READ),
+			 PTIO_WOULD_BLOCK);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+	PTIO_CK_OK(ptio_fd_close(&rd));
+	PTIO_CK_OK(ptio_fd_close(&wr));
 }
 END_TEST
 
@@ -1307,6 +1388,14 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_signals_interrupt_waits);
 	tcase_add_test(tc, test_many_fds_in_one_batch);
 	tcase_add_test(tc, test_poll_array_update_and_detach);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("fresh");
+	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
+				  ptio_test_loop_teardown);
+	tcase_add_test(tc, test_fresh_idle_timeout);
+	tcase_add_test(tc, test_fresh_data_sent_before_open);
+	tcase_add_test(tc, test_fresh_stream_is_writable);
 	suite_add_tcase(s, tc);
 	return s;
 }

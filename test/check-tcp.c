@@ -333,9 +333,10 @@ static ptio_ssize emfile_acceptor(struct ptio_task *t)
 	em.runs++;
 	PTIO_BEGIN(&t->pt);
 	ptio_op_init(&em.aop, t);
-	/* Wait until the connection is queued (the first accept forgets
-	 * the readiness a new stream starts with), then lower the limit to
-	 * the lowest free descriptor so the accept has nowhere to put it. */
+	/* Wait until the connection is queued (a new stream does not
+	 * start out readable, so the wait lasts until the backend reports
+	 * it), then lower the limit to the lowest free descriptor so the
+	 * accept has nowhere to put it. */
 	ck_assert_int_eq(ptio_tcp_nb_accept(&em.lis), PTIO_WOULD_BLOCK);
 	PTIO_AWAIT(&t->pt, r,
 		   ptio_ready(&em.aop, ptio_fd_ready(&em.lis), PTIO_READ));

@@ -103,6 +103,17 @@ test_check_tcp_SOURCES = test/check-tcp.c $(TEST_COMMON)
 test_check_tcp_CFLAGS = $(TEST_CC_FLAGS)
 test_check_tcp_LDADD = $(TEST_LIBS)
 
+## ---- Fairness on real sockets: a peer that never lets a task block
+## must not let that task hold the loop, nor push its deadline back.
+## PTIO_FAIR_RUNS sets how often the endless-line case runs (default 100).
+
+check_PROGRAMS += test/check-fair
+TESTS += test/check-fair
+test_check_fair_SOURCES = test/check-fair.c $(TEST_COMMON)
+test_check_fair_CFLAGS = $(TEST_CC_FLAGS) -pthread
+test_check_fair_LDFLAGS = $(AM_LDFLAGS) -pthread
+test_check_fair_LDADD = $(TEST_LIBS)
+
 ## ---- the suites of BufRead, the adapters, write_fmt and
 ## read_to_end, the chaos suites over every provided machine, and the
 ## README's seed examples.

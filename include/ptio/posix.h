@@ -82,6 +82,29 @@ static inline int ptio_fd_fileno(const struct ptio_fd *f)
 ptio_ssize ptio_fd_open(struct ptio_fd *f, struct ptio_loop *loop, int fd,
 			unsigned flags);
 
+/*
+ * What a fresh stream reports.  A stream just opened by ptio_fd_open (as
+ * ptio_tcp_listen and ptio_tcp_connect open theirs) is WRITABLE and not
+ * READABLE:
+ *
+ *  - not READABLE, because nothing is known yet: ptio_ready(op,
+ *    ptio_fd_ready(f), PTIO_READ) waits for the backend, which reports
+ *    data already queued at its first wait (poll reports what is there
+ *    whenever it is asked).  So data sent before the open is still seen
+ *    at once, and a task deadline on that await is an idle timeout from
+ *    the very first wait: it ends with PTIO_ETIMEDOUT when nothing comes,
+ *    instead of answering READABLE on a stream that has nothing to read.
+ *    The cost is at most one backend wait before the first read, and
+ *    only for code that awaits readiness before reading: ptio_read and
+ *    the other read machines try the read first and wait only when it
+ *    would block.
+ *  - WRITABLE, because a fresh stream nearly always has room, and a write
+ *    that finds none clears the bit and waits.  ptio_tcp_connect clears
+ *    it while the connection is being made.
+ *
+ * HUP and ERROR, too, are learned from the backend.
+ */
+
 /* Close the stream: wake waiters with PTIO_ECLOSED, detach from the
  * backend, make the fd blocking again if it was when opened (O_NONBLOCK
  * belongs to the open file description, which a dup or another process

@@ -9,10 +9,11 @@
  *   4. the non-blocking calls (reads, writes, readiness);
  *   5. the vtables and trait objects.
  *
- * Readiness: the source starts out READABLE | WRITABLE, so the first call
- * in each direction goes straight to the system.  A call that meets
- * EAGAIN (or EWOULDBLOCK) clears its bit and returns PTIO_WOULD_BLOCK; the
- * next poll_ready then waits until the backend reports the bit again.
+ * Readiness: the source starts out WRITABLE only (ptio/posix.h says why):
+ * READABLE is learned from the backend, which reports data already queued
+ * at its first wait.  A call that meets EAGAIN (or EWOULDBLOCK) clears its
+ * bit and returns PTIO_WOULD_BLOCK; the next poll_ready then waits until
+ * the backend reports the bit again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -124,8 +125,7 @@ ptio_ssize ptio_fd_open(struct ptio_fd *f, struct ptio_loop *loop, int fd,
 	r = fd_set_nonblocking(fd, &flags);
 	if (r < 0)
 		return r;
-	ptio_source_init(&f->src, PTIO_READABLE | PTIO_WRITABLE,
-			 PTIO_SOURCE_BACKEND);
+	ptio_source_init(&f->src, PTIO_WRITABLE, PTIO_SOURCE_BACKEND);
 	f->src.handle = fd;
 	f->src.oflags = (uint8_t)flags;
 	if (be->vt->attach != NULL) {

@@ -251,9 +251,9 @@ static ptio_ssize tcp_connect_start(struct ptio_fd *f, struct ptio_loop *loop,
 	/* EINTR: the connection goes on in the background, exactly as
 	 * with EINPROGRESS; calling connect again would say EALREADY. */
 	if (errno == EINPROGRESS || errno == EINTR) {
-		/* The stream starts out "ready"; forget that, so the wait
+		/* The stream starts out writable; forget that, so the wait
 		 * below lasts until the system says the connect ended. */
-		ptio_source_clear(&f->src, PTIO_READABLE | PTIO_WRITABLE);
+		ptio_source_clear(&f->src, PTIO_WRITABLE);
 		return TCP_IN_PROGRESS;
 	}
 	r = ptio__errno();
