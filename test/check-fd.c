@@ -225,9 +225,18 @@ START_TEST(test_would_block_clears_readiness)
 	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), buf, 0), 0);
 	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&a), buf, 0), 0);
 	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&b), "hey", 3), 3);
+	/* Found drained once, the stream answers reads from its cache until
+	 * the backend reports it readable again. */
+	ck_assert(a.src.oflags & PTIO_FD_DRAINED);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), buf, sizeof(buf)),
+			 PTIO_WOULD_BLOCK);
+	ptio_source_ready(&a.src, PTIO_READABLE);
 	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&a), buf, sizeof(buf)),
 			 3);
 	ck_assert_int_eq(memcmp(buf, "hey", 3), 0);
+	/* That read was short: the stream is drained, without a second
+	 * read to meet EAGAIN. */
+	ck_assert_uint_eq(a.src.ready & PTIO_READABLE, 0);
 	ck_assert_uint_eq(fill_until_blocked(&a) > 0, 1);
 	PTIO_CK_OK(ptio_fd_close(&a));
 	PTIO_CK_OK(ptio_fd_close(&b));

@@ -389,6 +389,28 @@ START_TEST(test_spawn_user_machine)
 END_TEST
 
 
+/* ---- ptio/pt.h on its own ---------------------------------------------- */
+
+/* From test/pt-alone.c, which includes nothing but ptio/pt.h. */
+ptio_ssize pt_alone(ptio_pt *pt, ptio_pt *child, int *n);
+
+START_TEST(test_pt_header_alone)
+{
+	ptio_pt pt, child;
+	int n = 0, calls = 0;
+	ptio_ssize r;
+
+	PTIO_PT_INIT(&pt);
+	do {
+		r = pt_alone(&pt, &child, &n);
+		calls++;
+	} while (r == PTIO_PENDING && calls < 10);
+	/* Three calls to reach 3, then 4 is even at once. */
+	ck_assert_int_eq(r, 4);
+	ck_assert_int_eq(calls, 3);
+}
+END_TEST
+
 /* ---- Nesting: one op per level, and shared continuations caught ---------- */
 
 /*
@@ -637,6 +659,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_lc_implementation);
 	tcase_add_test(tc, test_foreign_continuation_refused);
 	tcase_add_test(tc, test_bare_return_detected);
+	tcase_add_test(tc, test_pt_header_alone);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tl, fake_loop_setup, fake_loop_teardown);

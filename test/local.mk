@@ -42,7 +42,8 @@ test_check_readbuf_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check_PROGRAMS += test/check-pt
 TESTS += test/check-pt
-test_check_pt_SOURCES = test/check-pt.c $(FAKE_CORE) $(TEST_COMMON)
+test_check_pt_SOURCES = test/check-pt.c test/pt-alone.c $(FAKE_CORE) \
+	$(TEST_COMMON)
 test_check_pt_CFLAGS = $(TEST_CC_FLAGS)
 test_check_pt_LDADD = $(TEST_LIBS)
 test_check_pt_LDFLAGS = $(AM_LDFLAGS) -no-install
@@ -81,7 +82,8 @@ test_libptio_core_addrlabels_la_CPPFLAGS = $(AM_CPPFLAGS) \
 
 check_PROGRAMS += test/check-pt-addrlabels
 TESTS += test/check-pt-addrlabels
-test_check_pt_addrlabels_SOURCES = test/check-pt.c test/runner.c \
+test_check_pt_addrlabels_SOURCES = test/check-pt.c test/pt-alone.c \
+	test/runner.c \
 	test/helpers.h $(FAKE_CORE)
 test_check_pt_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
 test_check_pt_addrlabels_CFLAGS = $(TEST_CC_FLAGS)

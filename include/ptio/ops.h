@@ -84,21 +84,22 @@ extern "C" {
 
 /* Ready::ready: wait until O is ready for INTEREST; returns the readiness
  * bits (> 0: READABLE, WRITABLE, HUP, ERROR).  PTIO_ETIMEDOUT when the
- * task's deadline passes first. */
+ * task's deadline passes first.  Same on every resume: O, INTEREST. */
 ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,
 		      unsigned interest);
 
 /* ready with its own deadline WHEN (the earlier of it and the task's
  * deadline applies): PTIO_ETIMEDOUT when it passes first.  WHEN is
  * latched when the call starts, so `ptio_loop_now(loop) + 50` is fine.
- * The task must be a timed task (PTIO_ENOTSUP otherwise). */
+ * Same on every resume: O, INTEREST.  The task must be a timed task
+ * (PTIO_ENOTSUP otherwise). */
 ptio_ssize ptio_ready_until(struct ptio_op *op, struct ptio_ready o,
 			    unsigned interest, ptio_tick when);
 
 /* Suspend for TICKS ticks, or until the moment WHEN; returns 0, or
  * PTIO_ETIMEDOUT if the task's deadline comes first.  The moment is
- * latched when the call starts.  The task must be a timed task
- * (PTIO_ENOTSUP otherwise). */
+ * latched when the call starts, so TICKS and WHEN may change.  The task
+ * must be a timed task (PTIO_ENOTSUP otherwise). */
 ptio_ssize ptio_sleep(struct ptio_op *op, uint32_t ticks);
 ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when);
 
@@ -117,39 +118,45 @@ ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 /* ---- Read -------------------------------------------------------------- */
 
 /* Read::read: read up to LEN bytes into BUF; returns the count, 0 at end of
- * stream (or when LEN is 0). */
+ * stream (or when LEN is 0).  Same on every resume: R, BUF, LEN. */
 ptio_ssize ptio_read(struct ptio_op *op, struct ptio_read r, void *buf,
 		     size_t len);
 
 /* Read::read_buf: read once into RB's unfilled region (which may be
- * uninitialised); returns the count added, 0 at end of stream. */
+ * uninitialised); returns the count added, 0 at end of stream.  Same on
+ * every resume: R, RB (the same readbuf, untouched meanwhile). */
 ptio_ssize ptio_read_buf(struct ptio_op *op, struct ptio_read r,
 			 struct ptio_readbuf *rb);
 
 /* Read::read_exact: read exactly LEN bytes.  Returns LEN, or
  * PTIO_EUNEXPECTEDEOF when the stream ends first (the first
- * ptio_op_done(op) bytes of BUF hold what did arrive). */
+ * ptio_op_done(op) bytes of BUF hold what did arrive).  Same on every
+ * resume: R, BUF, LEN. */
 ptio_ssize ptio_read_exact(struct ptio_op *op, struct ptio_read r, void *buf,
 			   size_t len);
 
 /* Read::read_buf_exact: fill RB completely.  Returns the count added, or
- * PTIO_EUNEXPECTEDEOF (what arrived is in RB's filled part). */
+ * PTIO_EUNEXPECTEDEOF (what arrived is in RB's filled part).  Same on
+ * every resume: R, RB. */
 ptio_ssize ptio_read_buf_exact(struct ptio_op *op, struct ptio_read r,
 			       struct ptio_readbuf *rb);
 
 /* ---- Write ------------------------------------------------------------- */
 
-/* Write::write: write up to LEN bytes of BUF once; returns the count. */
+/* Write::write: write up to LEN bytes of BUF once; returns the count.
+ * Same on every resume: W, BUF, LEN. */
 ptio_ssize ptio_write(struct ptio_op *op, struct ptio_write w,
 		      const void *buf, size_t len);
 
 /* Write::write_vectored: one gathered write of up to N slices; returns the
- * count.  PTIO_EINVAL if the lengths' sum overflows. */
+ * count.  PTIO_EINVAL if the lengths' sum overflows.  Same on every
+ * resume: W, IOV (and the slices it holds), N. */
 ptio_ssize ptio_write_vectored(struct ptio_op *op, struct ptio_write w,
 			       const struct ptio_iovec *iov, size_t n);
 
 /* Write::write_all: write all LEN bytes.  Returns LEN, PTIO_EWRITEZERO if
- * the writer accepts nothing, or an error (ptio_op_done(op) bytes went). */
+ * the writer accepts nothing, or an error (ptio_op_done(op) bytes went).
+ * Same on every resume: W, BUF, LEN. */
 ptio_ssize ptio_write_all(struct ptio_op *op, struct ptio_write w,
 			  const void *buf, size_t len);
 
@@ -157,11 +164,13 @@ ptio_ssize ptio_write_all(struct ptio_op *op, struct ptio_write w,
  * The caller's slices are read, never modified; a slice split by a short
  * write is resumed at the exact byte, empty slices are skipped.  Returns
  * the total, or an error (ptio_op_done(op) bytes went).  PTIO_EINVAL if the
- * lengths' sum overflows. */
+ * lengths' sum overflows.  Same on every resume: W, IOV (and the slices it
+ * holds), N. */
 ptio_ssize ptio_write_all_vectored(struct ptio_op *op, struct ptio_write w,
 				   const struct ptio_iovec *iov, size_t n);
 
-/* Write::flush: flush until the writer reports done; returns 0. */
+/* Write::flush: flush until the writer reports done; returns 0.  Same on
+ * every resume: W. */
 ptio_ssize ptio_flush(struct ptio_op *op, struct ptio_write w);
 
 /* ---- Read: vectored, to the end ---------------------------------------- */
@@ -171,7 +180,7 @@ struct ptio_bytes; /* ptio/bytes.h */
 /* Read::read_buf_vectored: one read into the N readbufs, filled in order
  * (the reader's readv, or the provided default: the first readbuf with
  * room).  Returns the count added in all, 0 at end of stream (or when
- * every readbuf is full). */
+ * every readbuf is full).  Same on every resume: R, RBS, N. */
 ptio_ssize ptio_read_buf_vectored(struct ptio_op *op, struct ptio_read r,
 				  struct ptio_readbuf *rbs, size_t n);
 
@@ -181,7 +190,8 @@ ptio_ssize ptio_read_buf_vectored(struct ptio_op *op, struct ptio_read r,
  * B is full and has no hook (nothing is read that B cannot hold, so a
  * fixed buffer needs one byte more than the stream to see its end),
  * PTIO_ENOMEM when the hook fails, or the stream's error.  Bound what an
- * untrusted peer can make it allocate with ptio_take. */
+ * untrusted peer can make it allocate with ptio_take.  Same on every
+ * resume: R, B (which nobody else touches meanwhile). */
 ptio_ssize ptio_read_to_end(struct ptio_op *op, struct ptio_read r,
 			    struct ptio_bytes *b);
 
@@ -189,7 +199,8 @@ ptio_ssize ptio_read_to_end(struct ptio_op *op, struct ptio_read r,
  * UTF-8, as they arrive (a character split between two reads is fine).
  * Invalid data: PTIO_EILSEQ, and B's content is what it was before the
  * call (its capacity may have grown).  Other errors keep the bytes read,
- * as read_to_end does.  B is not NUL-terminated; see ptio_bytes_cstr. */
+ * as read_to_end does.  B is not NUL-terminated; see ptio_bytes_cstr.
+ * Same on every resume: R, B. */
 ptio_ssize ptio_read_to_string(struct ptio_op *op, struct ptio_read r,
 			       struct ptio_bytes *b);
 

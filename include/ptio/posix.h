@@ -33,6 +33,13 @@ ptio_tick ptio_posix_now_ms(void);
 #define PTIO_FD_WASBLOCK 0x4u /* the fd was blocking when opened;
 				 ptio_fd_close makes it blocking again */
 #define PTIO_FD_PIPE     0x8u /* a pipe or FIFO: writes guard SIGPIPE */
+#define PTIO_FD_BYTES    0x10u /* a byte stream (a pipe, a FIFO, a stream
+				  socket): a read that comes back short has
+				  drained it, so it clears READABLE without
+				  a second read that would meet EAGAIN */
+#define PTIO_FD_DRAINED  0x20u /* a read found the stream drained once:
+				  from then on reads answer WOULD_BLOCK
+				  from the cache while READABLE is clear */
 
 /*
  * A file descriptor as a stream.  It implements Ready, Read and Write:

@@ -35,12 +35,23 @@ struct ptio_readbuf {
 };
 
 /* Borrow CAP bytes at BUF whose content is unknown (nothing initialised). */
-void ptio_readbuf_init(struct ptio_readbuf *rb, void *buf, size_t cap);
+static inline void ptio_readbuf_init(struct ptio_readbuf *rb, void *buf,
+				     size_t cap)
+{
+	rb->buf = (uint8_t *)buf;
+	rb->capacity = cap;
+	rb->filled = 0;
+	rb->initialized = 0;
+}
 
 /* Borrow CAP bytes at BUF that are already initialised (e.g. a zeroed or
  * reused array): nothing filled, all initialised. */
-void ptio_readbuf_init_initialized(struct ptio_readbuf *rb, void *buf,
-				   size_t cap);
+static inline void ptio_readbuf_init_initialized(struct ptio_readbuf *rb,
+						 void *buf, size_t cap)
+{
+	ptio_readbuf_init(rb, buf, cap);
+	rb->initialized = cap;
+}
 
 /* The filled bytes, [0, filled), and their count. */
 static inline const uint8_t *ptio_readbuf_filled(const struct ptio_readbuf *rb)

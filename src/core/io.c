@@ -38,9 +38,15 @@ ptio_ssize ptio_nb_read_buf(struct ptio_read r, struct ptio_readbuf *rb)
 ptio_ssize ptio_nb_read(struct ptio_read r, void *buf, size_t len)
 {
 	struct ptio_readbuf rb;
+	ptio_ssize n;
 
+	/* The readbuf is made here, whole and all initialised, so only the
+	 * count the reader returns needs checking. */
 	ptio_readbuf_init_initialized(&rb, buf, len);
-	return ptio_nb_read_buf(r, &rb);
+	n = r.vt->nb_read_buf(r.self, &rb);
+	if (n >= 0 && (rb.filled != (size_t)n || rb.filled > len))
+		return PTIO_EIO;
+	return n;
 }
 
 ptio_ssize ptio_nb_read_buf_vectored(struct ptio_read r,

@@ -26,6 +26,8 @@ ptio_ssize ptio_task_spend(struct ptio_task *task)
 		}
 		loop->budget--;
 	}
+	if (!(task->flags & PTIO__TASK_DEADLINE))
+		return 0;
 	return ptio_task_expired(task) ? PTIO_ETIMEDOUT : 0;
 }
 

@@ -5,21 +5,6 @@
 #include <ptio/err.h>
 #include "core/internal.h"
 
-void ptio_readbuf_init(struct ptio_readbuf *rb, void *buf, size_t cap)
-{
-	rb->buf = buf;
-	rb->capacity = cap;
-	rb->filled = 0;
-	rb->initialized = 0;
-}
-
-void ptio_readbuf_init_initialized(struct ptio_readbuf *rb, void *buf,
-				   size_t cap)
-{
-	ptio_readbuf_init(rb, buf, cap);
-	rb->initialized = cap;
-}
-
 uint8_t *ptio_readbuf_initialize_unfilled(struct ptio_readbuf *rb)
 {
 	PTIO_ASSERT(ptio_readbuf_valid(rb));

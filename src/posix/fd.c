@@ -13,7 +13,21 @@
  * READABLE is learned from the backend, which reports data already queued
  * at its first wait.  A call that meets EAGAIN (or EWOULDBLOCK) clears its
  * bit and returns PTIO_WOULD_BLOCK; the next poll_ready then waits until
- * the backend reports the bit again.
+ * the backend reports the bit again.  On a byte stream (PTIO_FD_BYTES) a
+ * read that comes back short has drained what was queued, so it clears
+ * READABLE too: one read per message instead of a second one that only
+ * meets EAGAIN.  Bytes that arrive meanwhile are reported by the backend
+ * as new readiness.  A datagram socket keeps reading until EAGAIN, as a
+ * short read there is one message of several.
+ *
+ * Once a read has found the stream drained (PTIO_FD_DRAINED: EAGAIN or
+ * a short read), a read answers PTIO_WOULD_BLOCK from the cache, with no
+ * system call, while READABLE (or HUP, or ERROR) is not set: the backend
+ * is the one that says when there is more.  That is what makes the short
+ * read above worth anything to a machine that reads first and waits
+ * second (ptio_read).  A fresh stream has not been found drained, so its
+ * first read is always tried: data queued before it was opened is read
+ * at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,6 +118,17 @@ static ptio_ssize fd_set_nonblocking(int fd, unsigned *flags)
 	return 0;
 }
 
+/* PTIO_FD_BYTES for a stream socket, 0 for any other kind. */
+static unsigned fd_socket_bytes(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return 0;
+	return type == SOCK_STREAM ? PTIO_FD_BYTES : 0;
+}
+
 ptio_ssize ptio_fd_open(struct ptio_fd *f, struct ptio_loop *loop, int fd,
 			unsigned flags)
 {
@@ -119,9 +144,9 @@ ptio_ssize ptio_fd_open(struct ptio_fd *f, struct ptio_loop *loop, int fd,
 	/* Sockets send with MSG_NOSIGNAL; pipes need the SIGPIPE guard;
 	 * terminals and files raise no SIGPIPE at all. */
 	if (S_ISSOCK(st.st_mode))
-		flags |= PTIO_FD_SOCKET;
+		flags |= PTIO_FD_SOCKET | fd_socket_bytes(fd);
 	else if (S_ISFIFO(st.st_mode))
-		flags |= PTIO_FD_PIPE;
+		flags |= PTIO_FD_PIPE | PTIO_FD_BYTES;
 	r = fd_set_nonblocking(fd, &flags);
 	if (r < 0)
 		return r;
@@ -234,6 +259,9 @@ static ptio_ssize fd_failed(struct ptio_fd *f, unsigned bit)
 {
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
 		ptio_source_clear(&f->src, bit | PTIO_HUP | PTIO_ERROR);
+		if (bit == PTIO_READABLE)
+			f->src.oflags = (uint8_t)(f->src.oflags |
+						  PTIO_FD_DRAINED);
 		return PTIO_WOULD_BLOCK;
 	}
 	return ptio__errno();
@@ -247,6 +275,34 @@ static ptio_ssize fd_poll_ready(void *self, struct ptio_task *task,
 	return ptio_source_poll(&f->src, task, interest);
 }
 
+/* After a read of GOT bytes into room for WANTED: on a byte stream, a
+ * short read (but not end of stream) has drained it. */
+static void fd_read_done(struct ptio_fd *f, size_t got, size_t wanted)
+{
+	if (got > 0 && got < wanted && (f->src.oflags & PTIO_FD_BYTES)) {
+		ptio_source_clear(&f->src, PTIO_READABLE);
+		f->src.oflags = (uint8_t)(f->src.oflags | PTIO_FD_DRAINED);
+	}
+}
+
+/* The bytes the K slices of IOV hold. */
+static size_t fd_iov_total(const struct iovec *iov, int k)
+{
+	size_t total = 0;
+	int i;
+
+	for (i = 0; i < k; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/* False when the cache knows a read would find nothing. */
+static bool fd_may_read(const struct ptio_fd *f)
+{
+	return (f->src.ready & (PTIO_READABLE | PTIO_HUP | PTIO_ERROR)) != 0 ||
+	       !(f->src.oflags & PTIO_FD_DRAINED);
+}
+
 static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
 {
 	struct ptio_fd *f = self;
@@ -257,6 +313,8 @@ static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
 		return PTIO_ECLOSED;
 	if (len == 0)
 		return 0;
+	if (!fd_may_read(f))
+		return PTIO_WOULD_BLOCK;
 	if (len > PTIO_SSIZE_MAX)
 		len = PTIO_SSIZE_MAX;
 	do
@@ -264,6 +322,7 @@ static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return fd_failed(f, PTIO_READABLE);
+	fd_read_done(f, (size_t)n, len);
 	(void)ptio_readbuf_advance(rb, (size_t)n);
 	return n;
 }
@@ -321,11 +380,14 @@ static ptio_ssize fd_read_buf_vectored(void *self, struct ptio_readbuf *rbs,
 	k = fd_readv_gather(iov, rbs, n);
 	if (k == 0)
 		return 0;
+	if (!fd_may_read(f))
+		return PTIO_WOULD_BLOCK;
 	do
 		got = readv(f->src.handle, iov, k);
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return fd_failed(f, PTIO_READABLE);
+	fd_read_done(f, (size_t)got, fd_iov_total(iov, k));
 	fd_readv_advance(rbs, n, (size_t)got);
 	return got;
 }
