@@ -213,6 +213,9 @@ test/firmware: $(PORT_FIRMWARE) Makefile
 TESTS += test/echo-test.sh
 EXTRA_DIST += test/echo-test.sh
 
+## .ci/run installs ptio into a prefix and builds this with pkg-config.
+EXTRA_DIST += test/install/hello.c test/install/install-test.sh
+
 ## The shared library exports no internal (ptio__) name.
 TESTS += test/exports-test.sh
 EXTRA_DIST += test/exports-test.sh

@@ -81,10 +81,10 @@ struct ptio_timed_task {
 };
 
 /* Start TASK on LOOP running FN; it first runs in the loop's next round.
- * TASK's memory is the caller's and must be zero-filled or hold a task
- * that has finished or was cancelled.  Returns 0, or PTIO_EALREADY when
- * TASK is alive (started and not finished, or running now): then nothing
- * changes. */
+ * TASK's memory is the caller's and may hold anything (fresh from malloc,
+ * a task that finished or was cancelled) but a task that is alive:
+ * starting one that was started and has not finished, or is running now,
+ * returns PTIO_EALREADY and changes nothing.  Otherwise returns 0. */
 ptio_ssize ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
 			   ptio_task_fn fn);
 

@@ -8,8 +8,8 @@
 ## (io.c and io-source.c implement ptio/io.h, loop.c and loop-coop.c
 ## ptio/loop.h).
 
-nobase_include_HEADERS += \
-	include/ptio.h \
+include_HEADERS += include/ptio.h
+ptioinclude_HEADERS += \
 	include/ptio/adapters.h \
 	include/ptio/base.h \
 	include/ptio/bufread.h \

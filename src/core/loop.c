@@ -44,9 +44,13 @@ static struct ptio_task **find_link(struct ptio_task **pp,
 ptio_ssize ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
 			   ptio_task_fn fn)
 {
-	/* Counting a live task twice would corrupt the loop's count; the
-	 * running task is not flagged alive (see run_round). */
-	if ((task->flags & PTIO__TASK_ALIVE) || loop->current == task)
+	/* Counting a live task twice would corrupt the loop's count.  The
+	 * running task is not flagged alive (see run_round).  Memory that
+	 * never held a task may hold anything: a stray ALIVE bit in it is
+	 * told apart by the loop pointer, which only a live task of this
+	 * loop has next to it. */
+	if (((task->flags & PTIO__TASK_ALIVE) && task->loop == loop) ||
+	    loop->current == task)
 		return PTIO_EALREADY;
 	task->loop = loop;
 	task->fn = fn;

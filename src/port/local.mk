@@ -9,7 +9,7 @@
 ## files, the shared ones in src/port, and the program.  -ffunction-sections with
 ## --gc-sections keeps only what the program uses.
 
-nobase_include_HEADERS += include/ptio/port.h
+ptioinclude_HEADERS += include/ptio/port.h
 libptio_la_SOURCES += src/port/port.c
 
 PORT_COMMON = \
@@ -51,7 +51,7 @@ PORT_FW_CFLAGS = -std=gnu11 -ffreestanding -nostdlib -Os -g \
 	$(WARN_CFLAGS) -Wall -Wextra -Werror \
 	-I$(top_builddir)/include -I$(top_srcdir)/include -I$(top_srcdir)/src
 PORT_FW_DEPS = $(PTIO_CORE_SOURCES) src/port/port.c \
-	$(nobase_include_HEADERS) \
+	$(include_HEADERS) $(ptioinclude_HEADERS) \
 	$(noinst_HEADERS) $(PORT_COMMON)
 port_core_c = `for f in $(PTIO_CORE_SOURCES) src/port/port.c; do \
 	echo "$(srcdir)/$$f"; done`

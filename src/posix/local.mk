@@ -2,7 +2,7 @@
 ## the assertion handler that prints, and the realloc-based allocator hook
 ## of ptio_bytes.
 
-nobase_include_HEADERS += include/ptio/posix.h
+ptioinclude_HEADERS += include/ptio/posix.h
 
 libptio_la_SOURCES += \
 	src/posix/alloc.c \
