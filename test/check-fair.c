@@ -35,10 +35,10 @@
 #include "test/helpers.h"
 
 #define TICK_MS 10        /* the ticker's sleep */
-/* Ticks the ticker must get in 200 ms: a fair loop gives it 15 to 20 (9
- * when the machine is busy running other tests); a loop held by the flood
- * gives it 0 to 3. */
-#define MIN_TICKS 5
+/* Ticks the ticker must get in 200 ms: a fair loop gives it 15 to 20 (4
+ * on a machine loaded twenty times over); a loop held by the flood
+ * gives it 0 or 1, and the read overshoots its limit anyway. */
+#define MIN_TICKS 3
 #define PEER_CHUNK 65536  /* bytes per send or recv of a peer thread */
 #define PEER_CAP_MS 500   /* a peer floods no longer than this */
 #define DEEP_QUEUE (4 << 20) /* bytes a socket may hold in flight */
