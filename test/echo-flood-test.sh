@@ -72,6 +72,12 @@ for mode in ergonomic scratch; do
 	fi
 	measure "probe-$mode"
 	pst=$st
+	if [ $pst -eq 1 ]; then
+		# A held loop is late every time; a busy machine now and then.
+		echo "$mode: a probe was late: measuring once more"
+		measure "probe-$mode-again"
+		pst=$st
+	fi
 	kill -TERM "$spid"
 	wait_pid "$spid" 10
 	if [ $pst -eq 0 ] && [ $st -eq 0 ]; then
