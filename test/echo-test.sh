@@ -6,8 +6,10 @@
 # verified, heap reported, clean exit on SIGTERM); a client that reads late
 # while sending more than the socket buffers hold (the scratch server's
 # overflow path); --max-conns refusing connections, which the client must
-# report as a failure; --exit-after; and a client connecting where nobody
-# listens.
+# report as a failure; --exit-after; a client connecting where nobody
+# listens; and --backend (a name that is no backend is refused).  The
+# server and client say which backend they run on; make check runs this
+# once per backend, with PTIO_BACKEND set, and then it must be that one.
 
 set -u
 
@@ -38,18 +40,48 @@ pass() {
 	echo "PASS: $*"
 }
 
-# start ARGS...: run the server in the background; sets pid and port.
-start() {
+# check_backend WHO NAME: as in test/sample-lib.sh.
+check_backend() {
+	echo "$1 runs on the ${2:-?} backend (PTIO_BACKEND=${PTIO_BACKEND:-})"
+	if [ -n "${PTIO_BACKEND:-}" ] && [ "$2" != "$PTIO_BACKEND" ]; then
+		fail "$1 runs on '${2:-?}', not on PTIO_BACKEND=$PTIO_BACKEND"
+	fi
+}
+
+# launch ARGS...: run the server in the background and wait for its
+# port; sets pid and port.  Returns 1 if the server ended first (its
+# status in status, pid cleared) or said nothing for 10 s.
+launch() {
 	"$server" --port 0 "$@" >"$tmp/server.out" 2>"$tmp/server.err" &
 	pid=$!
 	port=
 	i=0
-	while [ $i -lt 200 ] && [ -z "$port" ]; do
+	while [ $i -lt 200 ]; do
+		alive=yes
+		kill -0 "$pid" 2>/dev/null || alive=
 		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$tmp/server.out")
-		[ -n "$port" ] || sleep 0.05
+		[ -n "$port" ] && return 0
+		if [ -z "$alive" ]; then
+			wait "$pid"
+			status=$?
+			pid=
+			return 1
+		fi
+		sleep 0.05
 		i=$((i + 1))
 	done
-	[ -n "$port" ] || { fail "server $* did not start"; exit 1; }
+	return 1
+}
+
+# start ARGS...: launch, or fail and give up.  The first server says
+# which backend it runs on.
+start() {
+	launch "$@" || { fail "server $* did not start"; exit 1; }
+	if [ -z "${said_backend:-}" ]; then
+		check_backend echo-server \
+			"$(sed -n 's/^backend //p' "$tmp/server.out")"
+		said_backend=yes
+	fi
 }
 
 # stop: SIGTERM the server and wait; sets status.
@@ -78,6 +110,8 @@ for mode in scratch ergonomic; do
 		--read-delay 200 --timeout 20000 >"$tmp/client.out" 2>&1
 	cstatus=$?
 	stop
+	[ "$mode" = scratch ] && check_backend echo-client \
+		"$(sed -n 's/^echo-client: backend //p' "$tmp/client.out")"
 	if [ $cstatus -eq 0 ] && [ $status -eq 0 ] &&
 	   grep -q '^stats accepted 2 refused 0 closed 2 failed 0 ' "$tmp/server.out" &&
 	   { [ "$mode" = ergonomic ] ||
@@ -124,6 +158,42 @@ if "$client" --port "$port" --conns 2 --timeout 5000 \
 	fail "client reported success with no server"
 else
 	pass "client fails when the connection is refused"
+fi
+
+# 6. --backend: every backend the host has serves, whatever PTIO_BACKEND
+# says; a name that is no backend is a clear error, never a fallback.
+for b in poll epoll; do
+	if ! launch --backend "$b" --exit-after 1; then
+		if [ "$b" = epoll ] && [ -z "$pid" ] &&
+		   grep -q 'backend epoll: operation not supported' \
+			"$tmp/server.err"; then
+			echo "SKIP: --backend epoll: not on this host"
+		else
+			fail "--backend $b did not start"
+		fi
+		continue
+	fi
+	"$client" --port "$port" --conns 1 --msgs 5 --size 100 \
+		>"$tmp/client.out" 2>&1
+	cstatus=$?
+	wait "$pid"
+	status=$?
+	pid=
+	if [ $cstatus -eq 0 ] && [ $status -eq 0 ] &&
+	   grep -q "^backend $b\$" "$tmp/server.out"; then
+		pass "--backend $b"
+	else
+		fail "--backend $b (client $cstatus, server $status)"
+	fi
+done
+"$server" --port 0 --backend nosuch >"$tmp/server.out" \
+	2>"$tmp/server.err"
+status=$?
+if [ $status -eq 1 ] && ! grep -q '^port' "$tmp/server.out" &&
+   grep -q "backend nosuch: invalid argument" "$tmp/server.err"; then
+	pass "--backend nosuch is refused"
+else
+	fail "--backend nosuch (status $status)"
 fi
 
 [ $failures -eq 0 ]

@@ -6,7 +6,9 @@
 # Cases: lines from one client reach another; an over-long line and a
 # line that is not UTF-8 are answered with error lines and dropped; an
 # idle client is told and hung up on; a client over --max-clients is
-# refused; --exit-after ends the server cleanly.
+# refused; --exit-after ends the server cleanly.  The server says which
+# backend it runs on; make check runs this once per backend, with
+# PTIO_BACKEND set, and then it must be that one.
 
 set -u
 
@@ -33,8 +35,13 @@ start() {
 	"$chat" --port 0 "$@" >"$tmp/server.out" 2>"$tmp/server.err" &
 	spid=$!
 	pids="$spid"
-	wait_for "$tmp/server.out" '^port [0-9]' || return 1
+	wait_for "$tmp/server.out" '^backend ' || return 1
 	port=$(sed -n '1s/^port //p' "$tmp/server.out")
+	if [ -z "${said_backend:-}" ]; then
+		check_backend line-chat \
+			"$(sed -n 's/^backend //p' "$tmp/server.out")"
+		said_backend=yes
+	fi
 }
 
 # 1. Two clients: B listens (its stdin a FIFO that this script holds open

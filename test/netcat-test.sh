@@ -5,7 +5,9 @@
 # Cases: two netcats exchanging 1 MiB each way at once over one socket;
 # half-close (stdin ends, the peer still gets everything and answers);
 # the peer closing while stdin is idle; netcat against socat in both roles
-# (when socat is installed); a refused connection; -w giving up.
+# (when socat is installed); a refused connection; -w giving up.  The
+# first listener says which backend it runs on; make check runs this once
+# per backend, with PTIO_BACKEND set, and then it must be that one.
 
 set -u
 
@@ -32,11 +34,13 @@ wait_port() {
 head -c 1048576 /dev/urandom >"$tmp/a.in"
 head -c 1048576 /dev/urandom >"$tmp/b.in"
 
-# 1. Both directions at once, 1 MiB each, netcat to netcat.
-"$nc" -l 127.0.0.1 0 <"$tmp/a.in" >"$tmp/b.out" 2>"$tmp/l.err" &
+# 1. Both directions at once, 1 MiB each, netcat to netcat.  The listener
+# says which backend it runs on (-v).
+"$nc" -l -v 127.0.0.1 0 <"$tmp/a.in" >"$tmp/b.out" 2>"$tmp/l.err" &
 lpid=$!
 pids="$lpid"
 if wait_port; then
+	check_backend netcat "$(sed -n 's/^backend //p' "$tmp/l.err")"
 	"$nc" 127.0.0.1 "$port" <"$tmp/b.in" >"$tmp/a.out" 2>"$tmp/c.err"
 	cst=$?
 	wait_pid "$lpid" 20

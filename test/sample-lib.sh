@@ -10,6 +10,9 @@
 #                          in $tmp/*.err and $tmp/*.out, and counts
 #                          $failures)
 #   wait_pid PID SECONDS   wait for PID to exit; sets st (124: killed)
+#   check_backend WHO NAME say which backend the sample WHO runs on (NAME,
+#                          from its "backend NAME" line), and fail unless
+#                          it is the one PTIO_BACKEND names, when set
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ptio-$sample_test-test.XXXXXX") || exit 99
 pids=
@@ -47,5 +50,12 @@ wait_pid() {
 	else
 		wait "$1"
 		st=$?
+	fi
+}
+
+check_backend() {
+	echo "$1 runs on the ${2:-?} backend (PTIO_BACKEND=${PTIO_BACKEND:-})"
+	if [ -n "${PTIO_BACKEND:-}" ] && [ "$2" != "$PTIO_BACKEND" ]; then
+		fail "$1 runs on '${2:-?}', not on PTIO_BACKEND=$PTIO_BACKEND"
 	fi
 }
