@@ -50,8 +50,12 @@ check_backend() {
 
 # launch ARGS...: run the server in the background and wait for its
 # port; sets pid and port.  Returns 1 if the server ended first (its
-# status in status, pid cleared) or said nothing for 10 s.
+# status in status, pid cleared) or said nothing for 10 s.  The last
+# server's output is removed first: the new one's redirection truncates
+# it only once that process runs, and reading the old port meanwhile
+# would send the client to a server that is gone.
 launch() {
+	rm -f "$tmp/server.out" "$tmp/server.err"
 	"$server" --port 0 "$@" >"$tmp/server.out" 2>"$tmp/server.err" &
 	pid=$!
 	port=
@@ -59,7 +63,8 @@ launch() {
 	while [ $i -lt 200 ]; do
 		alive=yes
 		kill -0 "$pid" 2>/dev/null || alive=
-		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$tmp/server.out")
+		port=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' \
+			"$tmp/server.out" 2>/dev/null)
 		[ -n "$port" ] && return 0
 		if [ -z "$alive" ]; then
 			wait "$pid"
@@ -176,6 +181,8 @@ for b in poll epoll; do
 	"$client" --port "$port" --conns 1 --msgs 5 --size 100 \
 		>"$tmp/client.out" 2>&1
 	cstatus=$?
+	# Without its one connection the server would wait for ever.
+	[ $cstatus -eq 0 ] || kill -TERM "$pid"
 	wait "$pid"
 	status=$?
 	pid=
