@@ -8,7 +8,7 @@ dist_doc_DATA = doc/tutorial.md doc/porting.md
 ## that every C block of the tutorial is in test/doc-examples.c as it is,
 ## reading both from the source tree.
 check_PROGRAMS += test/doc-examples
-TESTS += test/doc-examples
+PARALLEL_TESTS += test/doc-examples
 test_doc_examples_SOURCES = test/doc-examples.c $(TEST_COMMON)
 test_doc_examples_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPTIO_DOC_SRCDIR='"$(abs_top_srcdir)"'

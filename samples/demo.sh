@@ -119,7 +119,7 @@ run_mode() {
 	[ $status -eq 0 ] || fail "$mode client exited with status $status"
 
 	stop_server
-	grep '^stats' "$out" | sed 's/^/echo-server: /'
+	grep -E '^(backend|stats) ' "$out" | sed 's/^/echo-server: /'
 	[ $status -eq 0 ] || fail "$mode server exited with status $status"
 	grep -q "^stats accepted $conns refused 0 closed $conns failed 0 " \
 		"$out" || fail "$mode server did not serve every connection"
@@ -135,8 +135,9 @@ run_mode() {
 run_mode scratch
 run_mode ergonomic
 
+backend=$(sed -n 's/^backend //p' "$out")
 echo
-echo "Heap bytes per idle connection ($conns connections open, counted by $source):"
+echo "Heap bytes per idle connection ($conns connections open, $backend backend, counted by $source):"
 printf '  %-10s %12s %22s\n' mode heap/conn 'sizeof(struct conn)'
 printf '  %-10s %12s %22s\n' scratch "$heap_scratch" "$size_scratch"
 printf '  %-10s %12s %22s\n' ergonomic "$heap_ergonomic" "$size_ergonomic"

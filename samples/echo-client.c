@@ -58,7 +58,7 @@ static struct {
 struct client_conn;
 
 static struct {
-	struct ptio_poll poll;
+	struct ptio_posix_backend backend;
 	struct ptio_loop loop;
 	struct client_conn **conns;  /* by index; NULL once freed */
 	struct ptio_timed_task hold_task;
@@ -472,6 +472,8 @@ static int report(void)
 	double secs = cl.t_last - cl.t_start;
 	uint64_t want = (uint64_t)opt.conns * opt.msgs * opt.size;
 
+	printf("echo-client: backend %s\n",
+	       ptio_posix_backend_name(&cl.backend));
 	printf("echo-client: %zu connections x %zu messages x %zu bytes: "
 	       "%llu messages, %llu bytes verified in %.3f s",
 	       opt.conns, opt.msgs, opt.size,
@@ -496,19 +498,26 @@ static int report(void)
 
 int main(int argc, char **argv)
 {
+	struct ptio_backend *be;
 	ptio_ssize r;
 	int status;
 
 	parse_args(argc, argv);
 	raise_fd_limit();
-	ptio_loop_init(&cl.loop, ptio_poll_init(&cl.poll));
+	/* The backend PTIO_BACKEND names, or the best the host has. */
+	r = ptio_posix_backend_init(&cl.backend, NULL, &be);
+	if (r < 0) {
+		fprintf(stderr, "echo-client: backend: %s\n", ptio_strerror(r));
+		return 1;
+	}
+	ptio_loop_init(&cl.loop, be);
 	r = run();
 	if (r < 0) {
 		fprintf(stderr, "echo-client: %s\n", ptio_strerror(r));
 		return 1;
 	}
 	status = report();
-	ptio_poll_destroy(&cl.poll);
+	ptio_posix_backend_destroy(&cl.backend);
 	free(cl.conns);
 	return status;
 }

@@ -4,10 +4,13 @@
  *
  *   echo-server [--port N] [--host ADDR] [--mode ergonomic|scratch]
  *               [--max-conns N] [--report-at N] [--exit-after N]
- *               [--drain-ms MS]
+ *               [--drain-ms MS] [--backend NAME]
  *
  * The first line on stdout is "port N" (the port really bound, so
- * --port 0 lets the system pick one).  Each connection is one task:
+ * --port 0 lets the system pick one), the second "backend NAME": the
+ * loop's backend, the one --backend names (poll, epoll) or else, as in
+ * every sample, the one ptio_posix_backend_init chooses (PTIO_BACKEND, or
+ * the best the host has).  Each connection is one task:
  *
  *  ergonomic  the connection owns a 4 KiB buffer and loops ptio_read,
  *             ptio_write_all, exactly like blocking code with awaits.
@@ -25,7 +28,8 @@
  *
  * where B is (heap in use now - heap in use before the first accept)
  * divided by the N open connections: the connection structs with their
- * allocator overhead plus whatever the backend keeps per waiting fd; S is
+ * allocator overhead plus whatever the backend keeps per connection (poll:
+ * its arrays' entries for a waiting fd; epoll: a table pointer); S is
  * sizeof the connection struct, I how many connections are idle, and H
  * what counted the heap (mallinfo2, asan, or none).
  *
@@ -77,13 +81,14 @@ static struct {
 	size_t report_at;   /* 0: only on SIGUSR1 */
 	size_t exit_after;  /* 0: run until a signal */
 	uint32_t drain_ms;
-} opt = { "127.0.0.1", 0, MODE_SCRATCH, 0, 0, 0, 2000 };
+	const char *backend; /* NULL: PTIO_BACKEND, or the host's best */
+} opt = { "127.0.0.1", 0, MODE_SCRATCH, 0, 0, 0, 2000, NULL };
 
 /* The server's state: one loop, one listener, one accepting task and one
  * housekeeping task, all static so that the heap holds nothing but what
  * the connections cost. */
 static struct {
-	struct ptio_poll poll;
+	struct ptio_posix_backend backend;
 	struct ptio_loop loop;
 	struct ptio_fd listener;
 	struct ptio_timed_task accept_task;  /* timed: it may back off */
@@ -242,6 +247,10 @@ static void *pool_get(struct pool *p)
 	}
 	it = p->free;
 	p->free = it->next;
+	/* A task's memory must be zero-filled before its first start: the
+	 * block may be memory the allocator had before (the backend's
+	 * arrays as they grew), and the free list's link sits in it. */
+	memset(it, 0, p->size);
 	return it;
 }
 
@@ -684,7 +693,8 @@ static void usage(FILE *to)
 		"usage: echo-server [--port N] [--host ADDR] "
 		"[--mode ergonomic|scratch]\n"
 		"                   [--max-conns N] [--report-at N] "
-		"[--exit-after N] [--drain-ms MS]\n");
+		"[--exit-after N] [--drain-ms MS]\n"
+		"                   [--backend poll|epoll]\n");
 }
 
 /* Parse a decimal option value in [0, MAX] or exit with a message. */
@@ -714,6 +724,7 @@ static void parse_args(int argc, char **argv)
 		{ "report-at", required_argument, NULL, 'r' },
 		{ "exit-after", required_argument, NULL, 'x' },
 		{ "drain-ms", required_argument, NULL, 'd' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -738,6 +749,8 @@ static void parse_args(int argc, char **argv)
 		else if (ch == 'd')
 			opt.drain_ms = (uint32_t)parse_num("drain-ms", optarg,
 							   PTIO_TICK_MAX_DELAY);
+		else if (ch == 'b')
+			opt.backend = optarg;
 		else if (ch == 'h') {
 			usage(stdout);
 			exit(0);
@@ -778,7 +791,8 @@ static int serve(void)
 			opt.port, ptio_strerror(r));
 		return 1;
 	}
-	printf("port %ld\n", (long)r);
+	printf("port %ld\nbackend %s\n", (long)r,
+	       ptio_posix_backend_name(&srv.backend));
 	fflush(stdout);
 
 	/* Everything the server needs whatever its load exists by now,
@@ -810,18 +824,27 @@ static int serve(void)
 
 int main(int argc, char **argv)
 {
+	struct ptio_backend *be;
+	ptio_ssize r;
 	int status;
 
 	parse_args(argc, argv);
 	raise_fd_limit();
 	signals_install();
-	ptio_loop_init(&srv.loop, ptio_poll_init(&srv.poll));
+	r = ptio_posix_backend_init(&srv.backend, opt.backend, &be);
+	if (r < 0) {
+		fprintf(stderr, "echo-server: backend %s: %s\n",
+			opt.backend != NULL ? opt.backend : "(default)",
+			ptio_strerror(r));
+		return 1;
+	}
+	ptio_loop_init(&srv.loop, be);
 	ptio_loop_set_scratch(&srv.loop, scratch, sizeof scratch);
 	status = serve();
 	if (srv.listening)
 		ptio_fd_close(&srv.listener);
 	if (!srv.forced) {
-		ptio_poll_destroy(&srv.poll);
+		ptio_posix_backend_destroy(&srv.backend);
 		pool_destroy(&conn_pool);
 	}
 	return status;

@@ -6,8 +6,9 @@
  *             [--exit-after N]
  *
  * The first line on stdout is "port N" (the port really bound; --port 0,
- * the default, lets the system pick).  Then one line per event:
- * "join clientN", "leave clientN REASON".
+ * the default, lets the system pick), the second "backend NAME" (the
+ * one PTIO_BACKEND names, or the best the host has).  Then one line per
+ * event: "join clientN", "leave clientN REASON".
  *
  * What a client sees: "* welcome clientN, K online" when it connects,
  * "clientM: text" for every line another client sends, "* clientM
@@ -81,7 +82,7 @@ struct client {
 };
 
 static struct {
-	struct ptio_poll poll;
+	struct ptio_posix_backend backend;
 	struct ptio_loop loop;
 	struct ptio_fd listener;
 	struct ptio_timed_task accept_task;  /* timed: it backs off */
@@ -419,17 +420,24 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	struct ptio_backend *be;
 	ptio_ssize r;
 
 	parse_args(argc, argv);
-	ptio_loop_init(&chat.loop, ptio_poll_init(&chat.poll));
+	r = ptio_posix_backend_init(&chat.backend, NULL, &be);
+	if (r < 0) {
+		fprintf(stderr, "line-chat: backend: %s\n", ptio_strerror(r));
+		return 1;
+	}
+	ptio_loop_init(&chat.loop, be);
 	r = ptio_tcp_listen(&chat.listener, &chat.loop, opt.host,
 			    (uint16_t)opt.port, 64);
 	if (r < 0) {
 		fprintf(stderr, "line-chat: listen: %s\n", ptio_strerror(r));
 		return 1;
 	}
-	printf("port %zd\n", ptio_tcp_port(&chat.listener));
+	printf("port %zd\nbackend %s\n", ptio_tcp_port(&chat.listener),
+	       ptio_posix_backend_name(&chat.backend));
 	fflush(stdout);
 	chat.accepting = true;
 	ptio_op_init(&chat.accept_op, &chat.accept_task.task);
@@ -437,7 +445,7 @@ int main(int argc, char **argv)
 	ptio_task_start(&chat.loop, &chat.reaper, reaper_task);
 	r = ptio_loop_run(&chat.loop, PTIO_RUN_DEFAULT);
 	(void)ptio_fd_close(&chat.listener);
-	ptio_poll_destroy(&chat.poll);
+	ptio_posix_backend_destroy(&chat.backend);
 	if (r < 0) {
 		fprintf(stderr, "line-chat: %s\n", ptio_strerror(r));
 		return 1;

@@ -2,12 +2,14 @@
  * samples/netcat.c - a small netcat: stdin to a TCP socket and the socket
  * to stdout, at the same time.
  *
- *   netcat [-w MS] HOST PORT         connect to HOST (numeric) PORT
- *   netcat -l [-w MS] [HOST] PORT    wait for one connection on HOST
- *                                    (default 127.0.0.1) PORT, 0 for any
- *                                    free port
+ *   netcat [-v] [-w MS] HOST PORT        connect to HOST (numeric) PORT
+ *   netcat -l [-v] [-w MS] [HOST] PORT   wait for one connection on HOST
+ *                                        (default 127.0.0.1) PORT, 0 for
+ *                                        any free port
  *
- * In listen mode the first line on stderr is "listening on HOST PORT"
+ * -v first says on stderr which backend the loop runs on ("backend
+ * NAME": the one PTIO_BACKEND names, or the best the host has).  Then,
+ * in listen mode, the next line on stderr is "listening on HOST PORT"
  * with the port really bound.  -w MS gives up when connecting (or
  * waiting for the connection) takes longer.
  *
@@ -40,13 +42,14 @@
 
 static struct {
 	bool listen;
+	bool verbose;
 	const char *host;
 	unsigned port;
 	uint32_t wait_ms;  /* 0: no limit */
-} opt = { false, NULL, 0, 0 };
+} opt = { false, false, NULL, 0, 0 };
 
 static struct {
-	struct ptio_poll poll;
+	struct ptio_posix_backend backend;
 	struct ptio_loop loop;
 	struct ptio_fd listener, sock, in, out;
 	struct ptio_timed_task setup;  /* connects or accepts; timed for -w */
@@ -198,8 +201,8 @@ static ptio_ssize setup_task(struct ptio_task *task)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: netcat [-w MS] HOST PORT\n"
-			"       netcat -l [-w MS] [HOST] PORT\n");
+	fprintf(stderr, "usage: netcat [-v] [-w MS] HOST PORT\n"
+			"       netcat -l [-v] [-w MS] [HOST] PORT\n");
 	exit(2);
 }
 
@@ -208,9 +211,11 @@ static void parse_args(int argc, char **argv)
 	int c;
 	char *end;
 
-	while ((c = getopt(argc, argv, "lw:")) != -1) {
+	while ((c = getopt(argc, argv, "lvw:")) != -1) {
 		if (c == 'l')
 			opt.listen = true;
+		else if (c == 'v')
+			opt.verbose = true;
 		else if (c == 'w')
 			opt.wait_ms = (uint32_t)strtoul(optarg, NULL, 10);
 		else
@@ -233,10 +238,19 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	struct ptio_backend *be;
 	ptio_ssize r;
 
 	parse_args(argc, argv);
-	ptio_loop_init(&nc.loop, ptio_poll_init(&nc.poll));
+	r = ptio_posix_backend_init(&nc.backend, NULL, &be);
+	if (r < 0) {
+		fail("backend", r);
+		return 1;
+	}
+	if (opt.verbose)
+		fprintf(stderr, "backend %s\n",
+			ptio_posix_backend_name(&nc.backend));
+	ptio_loop_init(&nc.loop, be);
 	/* Every stream starts closed (a failed open leaves it so), so that
 	 * closing one that was never opened does nothing. */
 	(void)ptio_fd_open(&nc.listener, &nc.loop, -1, 0);
@@ -260,6 +274,6 @@ int main(int argc, char **argv)
 	if (r != 0)
 		fail("loop", r < 0 ? r : PTIO_EIO);
 	(void)ptio_fd_close(&nc.listener);
-	ptio_poll_destroy(&nc.poll);
+	ptio_posix_backend_destroy(&nc.backend);
 	return nc.status;
 }

@@ -409,7 +409,7 @@ END_TEST
 
 Suite *ptio_test_suite(void)
 {
-	Suite *s = suite_create("adapters");
+	Suite *s = suite_create(ptio_test_suite_name("adapters"));
 	TCase *tc = tcase_create("memory");
 	TCase *ts = tcase_create("sockets");
 

@@ -529,7 +529,7 @@ END_TEST
 
 Suite *ptio_test_suite(void)
 {
-	Suite *s = suite_create("fair");
+	Suite *s = suite_create(ptio_test_suite_name("fair"));
 	TCase *tc;
 
 	/* Each run takes about LINE_DEADLINE_MS; one that an unfair loop

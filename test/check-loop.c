@@ -559,6 +559,82 @@ START_TEST(test_source_close_wakes_waiters)
 }
 END_TEST
 
+/* A reader and a different writer wait on one source, and one report
+ * answers both: READABLE | WRITABLE in a single ptio_source_ready, then
+ * HUP | READABLE.  That one report must wake both; an edge-triggered
+ * backend makes it once, so a waiter it left asleep would sleep for ever.
+ * Run on a source the backend hears about through update (level) and on
+ * one attached for its whole life (edge: PTIO_SOURCE_EDGE, and not one
+ * call of update). */
+static void one_report_two_waiters(bool edge)
+{
+	struct ptio_backend *be = &fake_be.base;
+	struct script_stream s;
+	struct op_task rd, wr;
+	unsigned long updates;
+	int phase;
+
+	never_ready(&s);
+	if (edge)
+		PTIO_CK_OK(be->vt->attach(be, &s.src));
+	ck_assert_uint_eq((s.src.flags & PTIO_SOURCE_EDGE) != 0, edge);
+	updates = fake_be.updates;
+	for (phase = 0; phase < 2; phase++) {
+		unsigned long waits;
+
+		memset(&rd, 0, sizeof(rd));
+		memset(&wr, 0, sizeof(wr));
+		rd.s = wr.s = &s;
+		rd.interest = PTIO_READ;
+		wr.interest = PTIO_WRITE;
+		op_task_start(&fake_loop, &rd, call_wait_ready);
+		op_task_start(&fake_loop, &wr, call_wait_ready);
+		run_nowait();
+		ck_assert_uint_eq(ptio_source_interest(&s.src), PTIO_READ_WRITE);
+		waits = fake_be.waits;
+		fake_backend_signal(&fake_be, &s.src,
+				    phase == 0 ? PTIO_READABLE | PTIO_WRITABLE
+					       : PTIO_HUP | PTIO_READABLE,
+				    5);
+		/* One iteration: nothing is queued, so it only waits. */
+		ck_assert_int_eq(ptio_loop_run(&fake_loop, PTIO_RUN_ONCE), 2);
+		ck_assert_uint_eq(fake_be.waits, waits + 1);
+		ck_assert_msg(s.src.waiter[PTIO_SLOT_READ] == NULL,
+			      "phase %d: the reader still waits", phase);
+		ck_assert_msg(s.src.waiter[PTIO_SLOT_WRITE] == NULL,
+			      "phase %d: the writer still waits", phase);
+		run_nowait();
+		ck_assert(rd.finished && wr.finished);
+		if (phase == 0) {
+			ck_assert_int_eq(rd.result, PTIO_READABLE);
+			ck_assert_int_eq(wr.result, PTIO_WRITABLE);
+		} else {
+			ck_assert_int_eq(rd.result, PTIO_READABLE | PTIO_HUP);
+			ck_assert_int_eq(wr.result, PTIO_HUP);
+		}
+		ptio_source_clear(&s.src, PTIO_READABLE | PTIO_WRITABLE |
+						  PTIO_HUP);
+	}
+	if (edge) {
+		ck_assert_uint_eq(fake_be.updates, updates);
+		be->vt->detach(be, &s.src);
+	} else {
+		ck_assert_uint_gt(fake_be.updates, updates);
+	}
+}
+
+START_TEST(test_one_report_wakes_both_level)
+{
+	one_report_two_waiters(false);
+}
+END_TEST
+
+START_TEST(test_one_report_wakes_both_edge)
+{
+	one_report_two_waiters(true);
+}
+END_TEST
+
 /* ---- Timers -------------------------------------------------------------------- */
 
 /* A timed task that sleeps, then records when, and in which order, it
@@ -1268,6 +1344,8 @@ Suite *ptio_test_suite(void)
 	tcase_add_checked_fixture(ts, fake_loop_setup, fake_loop_teardown);
 	tcase_add_test(ts, test_source_poll);
 	tcase_add_test(ts, test_source_close_wakes_waiters);
+	tcase_add_test(ts, test_one_report_wakes_both_level);
+	tcase_add_test(ts, test_one_report_wakes_both_edge);
 	suite_add_tcase(s, ts);
 
 	tcase_add_checked_fixture(tt, fake_loop_setup, fake_loop_teardown);

@@ -389,7 +389,7 @@ END_TEST
 
 Suite *ptio_test_suite(void)
 {
-	Suite *s = suite_create("readmore");
+	Suite *s = suite_create(ptio_test_suite_name("readmore"));
 	TCase *tc = tcase_create("memory");
 	TCase *ts = tcase_create("socket");
 

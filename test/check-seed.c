@@ -141,7 +141,7 @@ END_TEST
 
 Suite *ptio_test_suite(void)
 {
-	Suite *s = suite_create("seed");
+	Suite *s = suite_create(ptio_test_suite_name("seed"));
 	TCase *tc = tcase_create("read_stream");
 
 	tcase_add_checked_fixture(tc, ptio_test_loop_setup,

@@ -7,8 +7,11 @@
 # client that reads late while sending more than the socket buffers hold
 # (the scratch server's overflow path); --max-conns refusing connections,
 # which the client must report as a failure; --exit-after; and a client
-# connecting where nobody listens.  The echo client bounds itself
-# (--timeout); every wait for the server has a deadline.
+# connecting where nobody listens; and --backend (a name that is no
+# backend is refused).  The echo client bounds itself (--timeout); every
+# wait for the server has a deadline.  The server and client say which
+# backend they run on; make check runs this once per backend, with
+# PTIO_BACKEND set, and then it must be that one.
 
 set -u
 
@@ -23,8 +26,14 @@ sample_test=echo
 start() {
 	spawn server /dev/null "$server" --port 0 "$@"
 	spid=$bgpid
-	await_port "$spid" "$tmp/server.out" ||
+	await_port "$spid" "$tmp/server.out" &&
+		await_line "$spid" "$tmp/server.out" '/^backend /p' ||
 		{ fail "server $* did not start"; exit 1; }
+	if [ -z "${said_backend:-}" ]; then
+		check_backend echo-server \
+			"$(sed -n 's/^backend //p' "$tmp/server.out")"
+		said_backend=yes
+	fi
 }
 
 # stop: SIGTERM the server and wait for it (it drains for 2 s at most);
@@ -56,6 +65,8 @@ for mode in scratch ergonomic; do
 		--read-delay 200 --timeout 20000 >"$tmp/client.out" 2>&1
 	cstatus=$?
 	stop
+	[ "$mode" = scratch ] && check_backend echo-client \
+		"$(sed -n 's/^echo-client: backend //p' "$tmp/client.out")"
 	if [ $cstatus -eq 0 ] && [ $status -eq 0 ] &&
 	   grep -q '^stats accepted 2 refused 0 closed 2 failed 0 ' "$tmp/server.out" &&
 	   { [ "$mode" = ergonomic ] ||
@@ -101,6 +112,44 @@ if "$client" --port "$port" --conns 2 --timeout 5000 \
 	fail "client reported success with no server"
 else
 	pass "client fails when the connection is refused"
+fi
+
+# 6. --backend: every backend the host has serves, whatever PTIO_BACKEND
+# says; a name that is no backend is a clear error, never a fallback.
+for b in poll epoll; do
+	spawn server /dev/null "$server" --port 0 --backend "$b" --exit-after 1
+	spid=$bgpid
+	if ! await_port "$spid" "$tmp/server.out"; then
+		wait_pid "$spid" 5
+		if [ "$b" = epoll ] &&
+		   grep -q 'backend epoll: operation not supported' \
+			"$tmp/server.err"; then
+			echo "SKIP: --backend epoll: not on this host"
+		else
+			fail "--backend $b did not start"
+		fi
+		continue
+	fi
+	run 20 client /dev/null "$client" --port "$port" --conns 1 --msgs 5 \
+		--size 100 --timeout 10000
+	cstatus=$st
+	# Without its one connection the server would wait for ever.
+	[ $cstatus -eq 0 ] || kill -TERM "$spid"
+	wait_pid "$spid" 10
+	status=$st
+	if [ $cstatus -eq 0 ] && [ $status -eq 0 ] &&
+	   grep -q "^backend $b\$" "$tmp/server.out"; then
+		pass "--backend $b"
+	else
+		fail "--backend $b (client $cstatus, server $status)"
+	fi
+done
+run 10 server /dev/null "$server" --port 0 --backend nosuch
+if [ $st -eq 1 ] && ! grep -q '^port' "$tmp/server.out" &&
+   grep -q "backend nosuch: invalid argument" "$tmp/server.err"; then
+	pass "--backend nosuch is refused"
+else
+	fail "--backend nosuch (status $st)"
 fi
 
 [ $failures -eq 0 ]

@@ -15,17 +15,39 @@
 
 Suite *ptio_test_suite(void);
 
-/* The loop tests share, over the poll backend, with a 64 KiB scratch
- * buffer. */
+/* The loop tests share, with a 64 KiB scratch buffer, over the backend
+ * ptio_posix_backend_init chooses: the one PTIO_BACKEND names, else the
+ * host's best (make check runs the fd, TCP and fairness suites once per
+ * backend, setting PTIO_BACKEND). */
 extern struct ptio_loop ptio_test_loop;
 
-/* Fixture: set up the loop and remember the open fds. */
+/* Fixture: set up the loop and remember the open fds.  Fails the test if
+ * the backend cannot start. */
 void ptio_test_loop_setup(void);
 
+/* The same on the backend named BACKEND, whatever PTIO_BACKEND says. */
+void ptio_test_loop_setup_backend(const char *backend);
+
 /* Fixture: run the loop until no task is alive (bounded: fails after
- * 20 s), then assert zero registrations and no leaked fd, and free the
+ * 20 s), then assert zero registrations and no leaked fd, and stop the
  * backend. */
 void ptio_test_loop_teardown(void);
+
+/* The name of the backend ptio_test_loop_setup chooses (as
+ * ptio_posix_backend_name says it), found once by starting and stopping
+ * it; and whether it is KIND ("poll", "epoll"). */
+const char *ptio_test_backend_name(void);
+bool ptio_test_backend_is(const char *kind);
+
+/* SUITE's name with that backend's, for suite_create: Check prints it
+ * first, so a test log says which backend ran.  A static buffer. */
+const char *ptio_test_suite_name(const char *suite);
+
+/* What the fixture's backend should count as its own registrations when
+ * OPEN streams are open and WAITING of them have a waiter: a
+ * level-triggered backend (poll) holds the waiting ones, an
+ * edge-triggered one (epoll) every open one. */
+size_t ptio_test_backend_regs(size_t waiting, size_t open);
 
 /* Run the loop until no task is alive or TIMEOUT_MS passes; fails the
  * test on a loop error or timeout. */

@@ -6,7 +6,9 @@
 # Cases: lines from one client reach another; an over-long line and a
 # line that is not UTF-8 are answered with error lines and dropped; an
 # idle client is told and hung up on; a client over --max-clients is
-# refused; --exit-after ends the server cleanly.
+# refused; --exit-after ends the server cleanly.  The server says which
+# backend it runs on; make check runs this once per backend, with
+# PTIO_BACKEND set, and then it must be that one.
 #
 # The server's output is $tmp/server.out and server.err, the listening
 # client B's b.out and b.err, the talking client A's a.out and a.err;
@@ -25,7 +27,12 @@ sample_test=chat
 start() {
 	spawn server /dev/null "$chat" --port 0 "$@"
 	spid=$bgpid
-	await_port "$spid" "$tmp/server.out"
+	await_port "$spid" "$tmp/server.out" || return 1
+	await_line "$spid" "$tmp/server.out" '/^backend /p' || return 1
+	if [ -z "${said_backend:-}" ]; then
+		check_backend line-chat "$(sed -n 's/^backend //p' "$tmp/server.out")"
+		said_backend=yes
+	fi
 }
 
 # listener: client B in the background, its stdin the FIFO $tmp/b.in,

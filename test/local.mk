@@ -2,13 +2,17 @@
 ## program links test/runner.c and test/helpers.c:
 ##
 ##   check_PROGRAMS += test/check-foo
-##   TESTS += test/check-foo
+##   PARALLEL_TESTS += test/check-foo
 ##   test_check_foo_SOURCES = test/check-foo.c $(TEST_COMMON)
 ##   test_check_foo_CFLAGS = $(TEST_CC_FLAGS)
 ##   test_check_foo_LDADD = $(TEST_LIBS)
 ##
 ## (The shared variables avoid the _CFLAGS/_LDADD suffixes, which automake
 ## reserves for per-program variables.)
+##
+## TESTS (Makefile.am) is PARALLEL_TESTS, which make check runs side by
+## side (make -j), then ALONE_TESTS, each of which runs by itself once
+## every other test has ended (see the end of this file).
 
 TEST_COMMON = test/runner.c test/helpers.c test/helpers.h
 TEST_CC_FLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
@@ -27,21 +31,21 @@ FAKE_CORE = \
 	test/fake/op-task.c test/fake/op-task.h
 
 check_PROGRAMS += test/check-err
-TESTS += test/check-err
+PARALLEL_TESTS += test/check-err
 test_check_err_SOURCES = test/check-err.c $(TEST_COMMON)
 test_check_err_CFLAGS = $(TEST_CC_FLAGS)
 test_check_err_LDADD = $(TEST_LIBS)
 test_check_err_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check_PROGRAMS += test/check-readbuf
-TESTS += test/check-readbuf
+PARALLEL_TESTS += test/check-readbuf
 test_check_readbuf_SOURCES = test/check-readbuf.c $(TEST_COMMON)
 test_check_readbuf_CFLAGS = $(TEST_CC_FLAGS)
 test_check_readbuf_LDADD = $(TEST_LIBS)
 test_check_readbuf_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check_PROGRAMS += test/check-pt
-TESTS += test/check-pt
+PARALLEL_TESTS += test/check-pt
 test_check_pt_SOURCES = test/check-pt.c test/pt-alone.c $(FAKE_CORE) \
 	$(TEST_COMMON)
 test_check_pt_CFLAGS = $(TEST_CC_FLAGS)
@@ -49,21 +53,21 @@ test_check_pt_LDADD = $(TEST_LIBS)
 test_check_pt_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check_PROGRAMS += test/check-loop
-TESTS += test/check-loop
+PARALLEL_TESTS += test/check-loop
 test_check_loop_SOURCES = test/check-loop.c $(FAKE_CORE) $(TEST_COMMON)
 test_check_loop_CFLAGS = $(TEST_CC_FLAGS)
 test_check_loop_LDADD = $(TEST_LIBS)
 test_check_loop_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check_PROGRAMS += test/check-ops
-TESTS += test/check-ops
+PARALLEL_TESTS += test/check-ops
 test_check_ops_SOURCES = test/check-ops.c $(FAKE_CORE) $(TEST_COMMON)
 test_check_ops_CFLAGS = $(TEST_CC_FLAGS)
 test_check_ops_LDADD = $(TEST_LIBS)
 test_check_ops_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check_PROGRAMS += test/check-coop
-TESTS += test/check-coop
+PARALLEL_TESTS += test/check-coop
 test_check_coop_SOURCES = test/check-coop.c $(FAKE_CORE) $(TEST_COMMON)
 test_check_coop_CFLAGS = $(TEST_CC_FLAGS)
 test_check_coop_LDADD = $(TEST_LIBS)
@@ -81,7 +85,7 @@ test_libptio_core_addrlabels_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPTIO_CONF_LC_ADDRLABELS
 
 check_PROGRAMS += test/check-pt-addrlabels
-TESTS += test/check-pt-addrlabels
+PARALLEL_TESTS += test/check-pt-addrlabels
 test_check_pt_addrlabels_SOURCES = test/check-pt.c test/pt-alone.c \
 	test/runner.c \
 	test/helpers.h $(FAKE_CORE)
@@ -90,27 +94,40 @@ test_check_pt_addrlabels_CFLAGS = $(TEST_CC_FLAGS)
 test_check_pt_addrlabels_LDADD = test/libptio-core-addrlabels.la $(CHECK_LIBS)
 
 ## ---- the Check suites of the hosted POSIX layer: fd streams
-## and the poll backend over socketpairs and pipes, and the TCP helpers
-## over loopback.
+## over socketpairs and pipes and the TCP helpers over loopback, on each
+## backend (see "Every backend" below), and the epoll backend's own.
 
 check_PROGRAMS += test/check-fd
-TESTS += test/check-fd
 test_check_fd_SOURCES = test/check-fd.c $(TEST_COMMON)
 test_check_fd_CFLAGS = $(TEST_CC_FLAGS)
 test_check_fd_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-tcp
-TESTS += test/check-tcp
 test_check_tcp_SOURCES = test/check-tcp.c $(TEST_COMMON)
 test_check_tcp_CFLAGS = $(TEST_CC_FLAGS)
 test_check_tcp_LDADD = $(TEST_LIBS)
+
+## Choosing a backend (once: it sets PTIO_BACKEND itself).
+check_PROGRAMS += test/check-backend
+PARALLEL_TESTS += test/check-backend
+test_check_backend_SOURCES = test/check-backend.c $(TEST_COMMON)
+test_check_backend_CFLAGS = $(TEST_CC_FLAGS)
+test_check_backend_LDADD = $(TEST_LIBS)
+
+## The epoll backend's own suite.  It defines epoll_wait and epoll_ctl, to
+## count them and to close a stream between the kernel's answer and its
+## report: the program's definitions come before the C library's.
+check_PROGRAMS += test/check-epoll
+PARALLEL_TESTS += test/check-epoll
+test_check_epoll_SOURCES = test/check-epoll.c $(TEST_COMMON)
+test_check_epoll_CFLAGS = $(TEST_CC_FLAGS)
+test_check_epoll_LDADD = $(TEST_LIBS)
 
 ## ---- Fairness on real sockets: a peer that never lets a task block
 ## must not let that task hold the loop, nor push its deadline back.
 ## PTIO_FAIR_RUNS sets how often the endless-line case runs (default 100).
 
 check_PROGRAMS += test/check-fair
-TESTS += test/check-fair
 test_check_fair_SOURCES = test/check-fair.c $(TEST_COMMON)
 test_check_fair_CFLAGS = $(TEST_CC_FLAGS) -pthread
 test_check_fair_LDFLAGS = $(AM_LDFLAGS) -pthread
@@ -126,47 +143,47 @@ test_check_fair_LDADD = $(TEST_LIBS)
 FAKE_CHAOS = test/fake/chaos-stream.c test/fake/chaos-stream.h
 
 check_PROGRAMS += test/check-chaos-read
-TESTS += test/check-chaos-read
+PARALLEL_TESTS += test/check-chaos-read
 test_check_chaos_read_SOURCES = test/check-chaos-read.c $(FAKE_CHAOS) \
 	$(TEST_COMMON)
 test_check_chaos_read_CFLAGS = $(TEST_CC_FLAGS)
 test_check_chaos_read_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-chaos-write
-TESTS += test/check-chaos-write
+PARALLEL_TESTS += test/check-chaos-write
 test_check_chaos_write_SOURCES = test/check-chaos-write.c $(FAKE_CHAOS) \
 	$(TEST_COMMON)
 test_check_chaos_write_CFLAGS = $(TEST_CC_FLAGS)
 test_check_chaos_write_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-chaos-bufio
-TESTS += test/check-chaos-bufio
+PARALLEL_TESTS += test/check-chaos-bufio
 test_check_chaos_bufio_SOURCES = test/check-chaos-bufio.c $(FAKE_CHAOS) \
 	$(TEST_COMMON)
 test_check_chaos_bufio_CFLAGS = $(TEST_CC_FLAGS)
 test_check_chaos_bufio_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-bufread
-TESTS += test/check-bufread
+PARALLEL_TESTS += test/check-bufread
 test_check_bufread_SOURCES = test/check-bufread.c $(TEST_COMMON)
 test_check_bufread_CFLAGS = $(TEST_CC_FLAGS)
 test_check_bufread_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-fmt
-TESTS += test/check-fmt
+PARALLEL_TESTS += test/check-fmt
 test_check_fmt_SOURCES = test/check-fmt.c $(TEST_COMMON)
 test_check_fmt_CFLAGS = $(TEST_CC_FLAGS)
 test_check_fmt_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-adapters
-TESTS += test/check-adapters
+PARALLEL_TESTS += test/check-adapters
 test_check_adapters_SOURCES = test/check-adapters.c \
 	test/fake/mem-read.c test/fake/mem-read.h $(TEST_COMMON)
 test_check_adapters_CFLAGS = $(TEST_CC_FLAGS)
 test_check_adapters_LDADD = $(TEST_LIBS)
 
 check_PROGRAMS += test/check-readmore
-TESTS += test/check-readmore
+PARALLEL_TESTS += test/check-readmore
 test_check_readmore_SOURCES = test/check-readmore.c \
 	test/fake/mem-read.c test/fake/mem-read.h $(TEST_COMMON)
 test_check_readmore_CFLAGS = $(TEST_CC_FLAGS)
@@ -174,7 +191,7 @@ test_check_readmore_LDADD = $(TEST_LIBS)
 
 ## README.md's "From the seed to C" examples, compiled and run.
 check_PROGRAMS += test/check-seed
-TESTS += test/check-seed
+PARALLEL_TESTS += test/check-seed
 test_check_seed_SOURCES = test/check-seed.c $(TEST_COMMON)
 test_check_seed_CFLAGS = $(TEST_CC_FLAGS)
 test_check_seed_LDADD = $(TEST_LIBS)
@@ -184,7 +201,7 @@ test_check_seed_LDADD = $(TEST_LIBS)
 ## QEMU.
 
 check_PROGRAMS += test/check-port
-TESTS += test/check-port
+PARALLEL_TESTS += test/check-port
 test_check_port_SOURCES = test/check-port.c test/fake/fake-port.c \
 	test/fake/fake-port.h src/port/uart.c src/port/uart.h $(TEST_COMMON)
 test_check_port_CFLAGS = $(TEST_CC_FLAGS) -pthread
@@ -196,7 +213,7 @@ test_check_port_LDADD = $(TEST_LIBS)
 ## before running it, builds the firmware first (the images are its
 ## prerequisites); it runs test/firmware-test.sh with the QEMU binaries
 ## configure found.  Cases whose compiler or QEMU is missing are skipped.
-TESTS += test/firmware
+PARALLEL_TESTS += test/firmware
 CLEANFILES += test/firmware
 EXTRA_DIST += test/firmware-test.sh
 test/firmware: $(PORT_FIRMWARE) Makefile
@@ -208,10 +225,12 @@ test/firmware: $(PORT_FIRMWARE) Makefile
 	    "'$(abs_top_builddir)' '$(abs_top_srcdir)'"; \
 	} >$@-t && chmod +x $@-t && mv -f $@-t $@
 
-## ---- every sample is built (samples/local.mk) and run here.
+## ---- every sample is built (samples/local.mk) and run here, on
+## each backend (below): the echo pair, and netcat and line-chat with
+## samples/netcat (and socat, when it is installed) on the other end.
 
-TESTS += test/echo-test.sh
-EXTRA_DIST += test/echo-test.sh
+EXTRA_DIST += test/echo-test.sh test/netcat-test.sh test/line-chat-test.sh \
+	test/sample-lib.sh
 
 ## The flood test: while one connection floods an echo server (its reads
 ## never block), a new connection must still get its echo within 50 ms.
@@ -220,17 +239,65 @@ EXTRA_DIST += test/echo-test.sh
 check_PROGRAMS += test/flood-probe test/fair-echo
 test_flood_probe_SOURCES = test/flood-probe.c
 test_fair_echo_SOURCES = test/fair-echo.c
-TESTS += test/echo-flood-test.sh
+ALONE_TESTS += test/echo-flood-test.sh
 EXTRA_DIST += test/echo-flood-test.sh
 
 ## .ci/run installs ptio into a prefix and builds this with pkg-config.
 EXTRA_DIST += test/install/hello.c test/install/install-test.sh
 
 ## The shared library exports no internal (ptio__) name.
-TESTS += test/exports-test.sh
+PARALLEL_TESTS += test/exports-test.sh
 EXTRA_DIST += test/exports-test.sh
 
-## netcat and line-chat, with samples/netcat (and socat, when it is
-## installed) on the other end.
-TESTS += test/netcat-test.sh test/line-chat-test.sh
-EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh
+## ---- Every backend.  The fd, TCP and fairness suites and the sample
+## tests run once per backend: test/on-BACKEND/NAME is a wrapper written
+## here that sets PTIO_BACKEND=BACKEND and runs the Check program
+## test/NAME, or the script test/NAME.sh.  The programs choose their
+## backend with ptio_posix_backend_init, which reads PTIO_BACKEND, and
+## say which (a Check suite's name, a sample's "backend" line), so every
+## log shows what ran.  A backend configure did not find on this host
+## (PTIO_HOST_BACKENDS) is skipped.  To add a backend, add its wrappers.
+## The fairness suites run alone, at the end (below).
+BACKEND_TESTS = \
+	test/on-poll/check-fd test/on-poll/check-tcp \
+	test/on-poll/echo-test test/on-poll/netcat-test \
+	test/on-poll/line-chat-test \
+	test/on-epoll/check-fd test/on-epoll/check-tcp \
+	test/on-epoll/echo-test test/on-epoll/netcat-test \
+	test/on-epoll/line-chat-test
+FAIR_TESTS = test/on-poll/check-fair test/on-epoll/check-fair
+PARALLEL_TESTS += $(BACKEND_TESTS)
+ALONE_TESTS += $(FAIR_TESTS)
+CLEANFILES += $(BACKEND_TESTS) $(FAIR_TESTS)
+$(BACKEND_TESTS) $(FAIR_TESTS): Makefile
+	$(AM_V_GEN)b=$(@D); b=$${b##*/on-}; n=$(@F); \
+	case $$n in \
+	check-*) run="exec '$(abs_top_builddir)/test/$$n'" ;; \
+	*) run="exec $(SHELL) '$(abs_top_srcdir)/test/$$n.sh'" ;; \
+	esac; \
+	$(MKDIR_P) $(@D) && { \
+	  echo '#!/bin/sh'; \
+	  echo "# test/$$n on the $$b backend (written by make)."; \
+	  echo "case ' $(PTIO_HOST_BACKENDS) ' in *' $$b '*) ;; *)"; \
+	  echo "  echo 'SKIP: this host has no $$b backend'; exit 77 ;;"; \
+	  echo 'esac'; \
+	  echo "PTIO_BACKEND=$$b; export PTIO_BACKEND"; \
+	  echo "echo 'PTIO_BACKEND=$$b'"; \
+	  echo "$$run"; \
+	} >$@-t && chmod +x $@-t && mv -f $@-t $@
+
+## ---- Alone.  The flood test (above) and the fairness suite measure
+## time.  The fairness suite measures what share of the machine a
+## loop gets while a peer thread floods it: beside other tests (two of
+## its own copies, a sample test's server and clients) a fair loop looks
+## starved on a small machine.  So it runs after every other test, on one
+## backend and then the other.  (The targets are named through variables:
+## automake writes the .log rules itself and would take literal ones for
+## overrides.  `make check TESTS=test/on-poll/check-fair` therefore runs
+## every other test first; run the wrapper itself to run it alone.)
+FAIR_POLL_LOG = test/on-poll/check-fair.log
+FAIR_EPOLL_LOG = test/on-epoll/check-fair.log
+$(FAIR_POLL_LOG): $(PARALLEL_TESTS:=.log)
+$(FAIR_EPOLL_LOG): $(FAIR_POLL_LOG)
+FLOOD_LOG = test/echo-flood-test.sh.log
+$(FLOOD_LOG): $(FAIR_EPOLL_LOG)

@@ -5,7 +5,9 @@
 # Cases: two netcats exchanging 1 MiB each way at once over one socket;
 # half-close (stdin ends, the peer still gets everything and answers);
 # the peer closing while stdin is idle; netcat against socat in both roles
-# (when socat is installed); a refused connection; -w giving up.
+# (when socat is installed); a refused connection; -w giving up.  The
+# first listener says which backend it runs on; make check runs this once
+# per backend, with PTIO_BACKEND set, and then it must be that one.
 #
 # The listener's output is $tmp/l.out and l.err, the client's c.out and
 # c.err (socat's listener: s.out and s.err); each process runs with a
@@ -19,10 +21,10 @@ nc=samples/netcat
 sample_test=netcat
 . "${srcdir:-.}/test/sample-lib.sh"
 
-# listen IN: a netcat listener on a port of its choosing in the
+# listen IN [-v]: a netcat listener on a port of its choosing in the
 # background, stdin from IN; sets lpid and port.
 listen() {
-	spawn l "$1" "$nc" -l 127.0.0.1 0
+	spawn l "$1" "$nc" -l ${2:-} 127.0.0.1 0
 	lpid=$bgpid
 	await_port "$lpid" "$tmp/l.err"
 }
@@ -30,8 +32,10 @@ listen() {
 head -c 1048576 /dev/urandom >"$tmp/a.in"
 head -c 1048576 /dev/urandom >"$tmp/b.in"
 
-# 1. Both directions at once, 1 MiB each, netcat to netcat.
-if listen "$tmp/a.in"; then
+# 1. Both directions at once, 1 MiB each, netcat to netcat.  The listener
+# says which backend it runs on (-v).
+if listen "$tmp/a.in" -v; then
+	check_backend netcat "$(sed -n 's/^backend //p' "$tmp/l.err")"
 	run 20 c "$tmp/b.in" "$nc" 127.0.0.1 "$port"
 	cst=$st
 	wait_pid "$lpid" 20

@@ -22,6 +22,9 @@
 #                          FILE on which the sed script prints; sets line
 #   await_port PID FILE    await_line for a sample's announcement of the
 #                          port it listens on; sets port
+#   check_backend WHO NAME say which backend the sample WHO runs on (NAME,
+#                          from its "backend NAME" line), and fail unless
+#                          it is the one PTIO_BACKEND names, when set
 #   socat_listen NAME IN OPTS ADDRESS
 #                          spawn socat between a free loopback port
 #                          (TCP-LISTEN with OPTS appended) and ADDRESS;
@@ -153,4 +156,11 @@ socat_listen() {
 		wait_pid "$bgpid" 5
 	done
 	return 1
+}
+
+check_backend() {
+	echo "$1 runs on the ${2:-?} backend (PTIO_BACKEND=${PTIO_BACKEND:-})"
+	if [ -n "${PTIO_BACKEND:-}" ] && [ "$2" != "$PTIO_BACKEND" ]; then
+		fail "$1 runs on '${2:-?}', not on PTIO_BACKEND=$PTIO_BACKEND"
+	fi
 }

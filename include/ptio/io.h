@@ -119,6 +119,11 @@ static inline struct ptio_iovec ptio_iovec_make(const void *base, size_t len)
 /* Source flags. */
 #define PTIO_SOURCE_BACKEND 0x1u /* the loop's backend watches it */
 #define PTIO_SOURCE_CLOSED  0x2u /* closed: polls fail with PTIO_ECLOSED */
+#define PTIO_SOURCE_EDGE    0x4u /* the backend watches it for its whole
+				    life (edge-triggered: set by the
+				    backend's attach, cleared by its
+				    detach), so a change of waiters is
+				    never reported to it (no update) */
 
 /*
  * A source is what readiness is reported for: an fd on a host, a device on

@@ -195,18 +195,22 @@ struct ptio_backend_vt {
 	ptio_ssize (*wait)(struct ptio_backend *be, uint32_t timeout);
 	/* SRC (flagged PTIO_SOURCE_BACKEND) changed its waiters
 	 * (ptio_source_interest).  A level-triggered backend asks the system
-	 * only for interests with a waiter; an edge-triggered one may ignore
-	 * this.  Return 0 or an error (the poll that registered fails with
-	 * it and the registration is undone). */
+	 * only for interests with a waiter.  Never called for a source
+	 * flagged PTIO_SOURCE_EDGE, which an edge-triggered backend watches
+	 * whoever waits.  Return 0 or an error (the poll that registered
+	 * fails with it and the registration is undone). */
 	ptio_ssize (*update)(struct ptio_backend *be, struct ptio_source *src);
 	/* Optional: how many registrations the backend itself holds, for
 	 * leak checks in tests.  NULL counts as 0. */
 	size_t (*registrations)(struct ptio_backend *be);
-	/* Optional: SRC joins the backend (an edge-triggered backend registers
-	 * it with the system once, here).  Return 0 or an error. */
+	/* Optional: SRC joins the backend.  An edge-triggered backend
+	 * registers it with the system once, here, and sets
+	 * PTIO_SOURCE_EDGE in its flags, so that the core does not call
+	 * update for it.  Return 0 or an error. */
 	ptio_ssize (*attach)(struct ptio_backend *be, struct ptio_source *src);
 	/* Optional: SRC leaves the backend; after this the backend holds no
-	 * reference to it, not even a stale event in a batch being reported. */
+	 * reference to it, not even a stale event in a batch being reported
+	 * (and it clears the PTIO_SOURCE_EDGE its attach set). */
 	void (*detach)(struct ptio_backend *be, struct ptio_source *src);
 };
 

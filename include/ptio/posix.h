@@ -2,7 +2,9 @@
  * ptio/posix.h - hosted POSIX support: fd streams, backends, TCP helpers.
  *
  * Divided into: the clock, fd streams (Ready + Read + Write over sockets,
- * pipes and terminals), the poll backend, and TCP helpers (machines).
+ * pipes and terminals), the backends (poll, epoll) and the one way every
+ * program chooses among them (ptio_posix_backend_init, which reads
+ * PTIO_BACKEND), and TCP helpers (machines).
  *
  * Not for bare metal: this header includes <poll.h> and <sys/uio.h>.
  */
@@ -40,6 +42,12 @@ ptio_tick ptio_posix_now_ms(void);
 #define PTIO_FD_DRAINED  0x20u /* a read found the stream drained once:
 				  from then on reads answer WOULD_BLOCK
 				  from the cache while READABLE is clear */
+#define PTIO_FD_HUNGUP   0x40u /* the peer hung up, and a write that met
+				  EAGAIN took HUP out of the cache: reads
+				  no longer block (queued data, then end
+				  of stream), so READABLE stays set.  An
+				  edge-triggered backend reports a
+				  hang-up once, never again */
 
 /*
  * A file descriptor as a stream.  It implements Ready, Read and Write:
@@ -160,6 +168,110 @@ struct ptio_backend *ptio_poll_init(struct ptio_poll *pb);
 
 /* Free the arrays.  Every stream must have been closed first. */
 void ptio_poll_destroy(struct ptio_poll *pb);
+
+/* ---- The epoll backend (Linux) ------------------------------------------ */
+
+/*
+ * A backend over epoll(7), edge-triggered.  ptio_fd_open registers the
+ * descriptor once, for the stream's whole life, asking for EPOLLIN,
+ * EPOLLOUT and EPOLLRDHUP, and flags the source PTIO_SOURCE_EDGE, so that
+ * tasks starting and ending waits cost no call at all: per message a busy
+ * stream costs its read and its write, and one epoll_wait serves every
+ * stream that became ready meanwhile.  Readiness goes into the stream's
+ * cache whoever waits, and stays there until a call meets EAGAIN (or a
+ * short read drains a byte stream).
+ *
+ * EPOLLRDHUP and EPOLLHUP are reported as HUP | READABLE (data sent before
+ * the hang-up is still read before end of stream), EPOLLERR as ERROR; both
+ * waiters are woken.  A descriptor epoll refuses (a regular file,
+ * /dev/null) is always readable and writable, as poll(2) reports it, and
+ * holds no registration.  ptio_fd_close removes the registration (one
+ * epoll_ctl per stream, not per message).
+ *
+ * One difference from poll: a descriptor closed behind its stream's back
+ * (close(2) instead of ptio_fd_close) is dropped by the kernel without a
+ * word, so a task waiting on it is woken by its deadline or by
+ * ptio_fd_close only, not with PTIO_EBADF.  Events name descriptors, not
+ * streams: one for a stream that has been closed is dropped, never
+ * delivered to freed memory.
+ *
+ * Memory: the epoll instance (one descriptor) and a table of one pointer
+ * per descriptor number up to the highest one opened, which leads an
+ * event to its stream.  Registrations (ptio_loop_registrations) count the
+ * open streams.  Without <sys/epoll.h>, ptio_epoll_init fails with
+ * PTIO_ENOTSUP.
+ */
+struct ptio_epoll {
+	struct ptio_backend base;  /* first */
+	int epfd;                  /* the epoll instance, or -1 */
+	struct ptio_source **who;  /* by descriptor number: its stream's
+				      source, or NULL */
+	size_t nwho;               /* length of who */
+	size_t nattached;          /* streams registered */
+};
+
+/* Create the epoll instance.  Returns 0 with *OUT (if OUT is not NULL)
+ * set to &eb->base, or an error (PTIO_ENOTSUP where the host has no
+ * epoll, PTIO_EMFILE, ...) with nothing to destroy. */
+ptio_ssize ptio_epoll_init(struct ptio_epoll *eb, struct ptio_backend **out);
+
+/* Close the epoll instance and free the table.  Every stream must have
+ * been closed first.  Harmless after a failed init. */
+void ptio_epoll_destroy(struct ptio_epoll *eb);
+
+/* ---- Choosing a backend ------------------------------------------------- */
+
+/*
+ * The state of any hosted backend, so that every program chooses its
+ * backend the same way, at run time:
+ *
+ *     static struct ptio_posix_backend pb;
+ *     struct ptio_backend *be;
+ *     ptio_ssize r = ptio_posix_backend_init(&pb, NULL, &be);
+ *
+ *     if (r < 0)
+ *             ... ptio_strerror(r) ...
+ *     ptio_loop_init(&loop, be);
+ *     fprintf(stderr, "backend %s\n", ptio_posix_backend_name(&pb));
+ *     ...
+ *     ptio_posix_backend_destroy(&pb);
+ *
+ * NAME is "poll" or "epoll"; NULL means the environment variable
+ * PTIO_BACKEND if it is set and not empty, else the best backend the host
+ * has: epoll on Linux, poll elsewhere.  A name that is no backend is
+ * PTIO_EINVAL; a backend this build or host does not have ("select" and
+ * "io_uring" are not written yet; "epoll" off Linux) is PTIO_ENOTSUP;
+ * one that fails to start returns its error (e.g. PTIO_EMFILE).  A named
+ * backend is never replaced by another.  Only the default may fall back
+ * (to poll, when epoll exists but cannot start), and then the name says
+ * so: "poll (epoll failed: too many open files)".
+ *
+ * The members are private.  The union leaves room for the backends to
+ * come, so that adding them keeps the struct's size.
+ */
+struct ptio_posix_backend {
+	union {
+		struct ptio_poll poll;
+		struct ptio_epoll epoll;
+		uint64_t room[64];     /* select and io_uring, later */
+	} u;
+	int kind;                      /* which member of u is in use, -1 */
+	const char *name;              /* what ptio_posix_backend_name says */
+	char note[64];                 /* the name of a fallback, with why */
+};
+
+/* Choose and start a backend in B (see above); 0 with *OUT set to it, or
+ * an error with nothing to destroy. */
+ptio_ssize ptio_posix_backend_init(struct ptio_posix_backend *b,
+				   const char *name, struct ptio_backend **out);
+
+/* Stop the backend in B (every stream must have been closed first).
+ * Harmless after a failed init, and idempotent. */
+void ptio_posix_backend_destroy(struct ptio_posix_backend *b);
+
+/* The backend B runs, for logs: "poll", "epoll", or a fallback's name
+ * with its reason; "none" before a successful init.  Static or in B. */
+const char *ptio_posix_backend_name(const struct ptio_posix_backend *b);
 
 /* ---- TCP helpers -------------------------------------------------------- */
 

@@ -21,10 +21,14 @@ void ptio_source_init(struct ptio_source *src, unsigned ready, unsigned flags)
 	src->handle = -1;
 }
 
-/* Tell the backend that SRC's waiters changed. */
+/* Tell the backend that SRC's waiters changed.  An edge-triggered
+ * backend registered SRC once, for its whole life, and reports whatever
+ * readiness comes whoever waits: it needs no word, and the hot path makes
+ * no call. */
 static ptio_ssize backend_update(struct ptio_loop *loop, struct ptio_source *src)
 {
-	if (!(src->flags & PTIO_SOURCE_BACKEND))
+	if ((src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) !=
+	    PTIO_SOURCE_BACKEND)
 		return 0;
 	return loop->backend->vt->update(loop->backend, src);
 }

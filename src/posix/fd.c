@@ -28,6 +28,11 @@
  * second (ptio_read).  A fresh stream has not been found drained, so its
  * first read is always tried: data queued before it was opened is read
  * at once.
+ *
+ * A hang-up (HUP) means reads no longer block: what is queued, then end
+ * of stream.  An edge-triggered backend reports it once, so when a
+ * write's EAGAIN takes HUP out of the cache, the stream keeps READABLE
+ * for good instead (PTIO_FD_HUNGUP; see fd_keep_hangup).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -249,15 +254,31 @@ static void fd_sigpipe_restore(struct fd_sigpipe_guard *g, bool raised)
 
 /* ---- 4. Non-blocking calls ----------------------------------------------- */
 
+/* A write met EAGAIN while the cache held HUP: the peer has stopped
+ * sending (EPOLLRDHUP) but may still read.  HUP must leave the cache, or
+ * the writer's every poll would answer at once; but what it says about
+ * reads stays true, and an edge-triggered backend will not say it again:
+ * reads no longer block.  So READABLE is set for good (PTIO_FD_HUNGUP
+ * keeps a short read from clearing it) and the reader goes on to end of
+ * stream. */
+static void fd_keep_hangup(struct ptio_fd *f)
+{
+	f->src.ready = (uint8_t)(f->src.ready | PTIO_READABLE);
+	f->src.oflags = (uint8_t)(f->src.oflags | PTIO_FD_HUNGUP);
+}
+
 /* Turn the errno of a failed read or write into a result.  EAGAIN and
  * EWOULDBLOCK (distinct on some hosts) mean "not now": forget readiness
  * BIT so the next poll waits.  The call has also just shown that no
  * hang-up or error is pending in its direction, so those cached bits go
  * too; a level-triggered backend reports them again if they still hold,
- * and keeping them would make every later poll answer at once. */
+ * and keeping them would make every later poll answer at once (for
+ * reads, a hang-up is kept by fd_keep_hangup). */
 static ptio_ssize fd_failed(struct ptio_fd *f, unsigned bit)
 {
 	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		if (bit == PTIO_WRITABLE && (f->src.ready & PTIO_HUP))
+			fd_keep_hangup(f);
 		ptio_source_clear(&f->src, bit | PTIO_HUP | PTIO_ERROR);
 		if (bit == PTIO_READABLE)
 			f->src.oflags = (uint8_t)(f->src.oflags |
@@ -276,10 +297,14 @@ static ptio_ssize fd_poll_ready(void *self, struct ptio_task *task,
 }
 
 /* After a read of GOT bytes into room for WANTED: on a byte stream, a
- * short read (but not end of stream) has drained it. */
+ * short read (but not end of stream) has drained it, unless the peer is
+ * known to have hung up (PTIO_FD_HUNGUP: the next read returns end of
+ * stream, not EAGAIN). */
 static void fd_read_done(struct ptio_fd *f, size_t got, size_t wanted)
 {
-	if (got > 0 && got < wanted && (f->src.oflags & PTIO_FD_BYTES)) {
+	if (got > 0 && got < wanted &&
+	    (f->src.oflags & (PTIO_FD_BYTES | PTIO_FD_HUNGUP)) ==
+		    PTIO_FD_BYTES) {
 		ptio_source_clear(&f->src, PTIO_READABLE);
 		f->src.oflags = (uint8_t)(f->src.oflags | PTIO_FD_DRAINED);
 	}

@@ -1,13 +1,18 @@
-## src/posix/local.mk - hosted POSIX support: fd streams, backends, TCP,
-## the assertion handler that prints, and the realloc-based allocator hook
-## of ptio_bytes.
+## src/posix/local.mk - hosted POSIX support: fd streams, backends (poll,
+## epoll, and the chooser every program uses, backend.c), TCP, the
+## assertion handler that prints, and the realloc-based allocator hook of
+## ptio_bytes.  epoll.c is built everywhere; without <sys/epoll.h>
+## (configure's HAVE_SYS_EPOLL_H) it holds only an init that says
+## PTIO_ENOTSUP.
 
 ptioinclude_HEADERS += include/ptio/posix.h
 
 libptio_la_SOURCES += \
 	src/posix/alloc.c \
 	src/posix/assert.c \
+	src/posix/backend.c \
 	src/posix/clock.c \
+	src/posix/epoll.c \
 	src/posix/fd.c \
 	src/posix/poll.c \
 	src/posix/tcp.c

@@ -139,6 +139,8 @@ static ptio_ssize fake_update(struct ptio_backend *be, struct ptio_source *src)
 	fb->updates++;
 	if (!(src->flags & PTIO_SOURCE_BACKEND))
 		fb->bad_updates++;
+	if (src->flags & PTIO_SOURCE_EDGE)
+		fb->edge_updates++;
 	if (ptio_source_interest(src) != 0 && i == fb->nwatched) {
 		if (fb->nwatched == FAKE_MAX_WATCHED)
 			return PTIO_ENOSPC;
@@ -151,7 +153,22 @@ static ptio_ssize fake_update(struct ptio_backend *be, struct ptio_source *src)
 
 static size_t fake_registrations(struct ptio_backend *be)
 {
-	return fake_of(be)->nwatched;
+	return fake_of(be)->nwatched + fake_of(be)->nattached;
+}
+
+/* Watched for its whole life, as by an edge-triggered backend. */
+static ptio_ssize fake_attach(struct ptio_backend *be, struct ptio_source *src)
+{
+	src->flags = (uint8_t)(src->flags | PTIO_SOURCE_EDGE);
+	fake_of(be)->nattached++;
+	return 0;
+}
+
+static void fake_detach(struct ptio_backend *be, struct ptio_source *src)
+{
+	src->flags = (uint8_t)(src->flags & ~PTIO_SOURCE_EDGE);
+	fake_of(be)->nattached--;
+	fake_backend_forget(fake_of(be), src);
 }
 
 static const struct ptio_backend_vt fake_vt = {
@@ -160,6 +177,8 @@ static const struct ptio_backend_vt fake_vt = {
 	.wait = fake_wait,
 	.update = fake_update,
 	.registrations = fake_registrations,
+	.attach = fake_attach,
+	.detach = fake_detach,
 };
 
 struct ptio_backend *fake_backend_init(struct fake_backend *fb,
@@ -169,9 +188,11 @@ struct ptio_backend *fake_backend_init(struct fake_backend *fb,
 	fb->now = start;
 	fb->nev = 0;
 	fb->nwatched = 0;
+	fb->nattached = 0;
 	fb->waits = 0;
 	fb->updates = 0;
 	fb->bad_updates = 0;
+	fb->edge_updates = 0;
 	fb->last_timeout = 0;
 	return &fb->base;
 }
@@ -195,6 +216,7 @@ void fake_loop_teardown(void)
 	ck_assert_uint_eq(ptio_loop_registrations(&fake_loop), 0);
 	ck_assert_uint_eq(fake_be.nwatched, 0);
 	ck_assert_uint_eq(fake_be.bad_updates, 0);
+	ck_assert_uint_eq(fake_be.edge_updates, 0);
 }
 
 unsigned long fake_loop_run(unsigned long max_iterations)

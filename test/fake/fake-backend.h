@@ -20,6 +20,12 @@
  * the loop reports them through update), and counts them as its
  * registrations, so a leaked waiter shows up in ptio_loop_registrations.
  *
+ * And an edge-triggered one's, for a source a test attaches (through the
+ * vtable's attach, as ptio_fd_open does): attach flags it
+ * PTIO_SOURCE_EDGE and counts it as a registration until detach; the
+ * core must then never call update for it (edge_updates counts the calls
+ * that break that rule).
+ *
  * Divided into: the backend, and the loop fixture the core suites share.
  */
 #ifndef PTIO_TEST_FAKE_BACKEND_H
@@ -49,9 +55,11 @@ struct fake_backend {
 	size_t nev;
 	struct ptio_source *watched[FAKE_MAX_WATCHED]; /* sources with waiters */
 	size_t nwatched;
+	size_t nattached;                  /* sources attached (edge) */
 	unsigned long waits;               /* calls of wait */
 	unsigned long updates;             /* calls of update */
 	unsigned long bad_updates;         /* update on a non-backend source */
+	unsigned long edge_updates;        /* update on an attached source */
 	uint32_t last_timeout;             /* the timeout of the last wait */
 };
 
@@ -91,7 +99,8 @@ void fake_loop_start_at(ptio_tick start);
 
 /* Checked fixture: drop the scripted events (they point at the finished
  * test's streams), then fail unless no task is alive, the loop holds no
- * registration and the backend watches no source. */
+ * registration, the backend watches no source, and update never reached
+ * an attached source. */
 void fake_loop_teardown(void);
 
 /* Run fake_loop one iteration at a time (PTIO_RUN_ONCE) until no task is
