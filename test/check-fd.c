@@ -9,7 +9,9 @@
  * calls; SIGPIPE; streams shared by two tasks or awaited for both
  * directions; one report waking a reader and a writer; bulk transfers
  * and hang-ups; close, errors and deadlines while waiting; the readiness
- * of a fresh stream; signals during waits; many fds in one batch.
+ * of a fresh stream; signals during waits; many fds in one batch; the
+ * poll backend's array (entries that keep their place, hang-ups nobody
+ * waits for, reuse); many idle fds beside one busy pair.
  *
  * Each test keeps its state in one static struct that it clears first, so
  * the suite also runs in one process (CK_FORK=no, e.g. under valgrind).
@@ -17,9 +19,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <check.h>
@@ -1462,85 +1466,498 @@ END_TEST
 
 #define NDIRECT 20
 
-/* The pollfd array of the fixture's poll backend, as update() and
- * detach() leave it: one entry per stream with a waiter, asking for the
- * waiters' interests, each stream knowing its index. */
-static void assert_poll_array(struct ptio_fd *f, size_t n, size_t expect)
+/* The fixture's poll backend. */
+static struct ptio_poll *test_poll(void)
 {
-	struct ptio_poll *pb =
-		PTIO_CONTAINER_OF(ptio_test_loop.backend, struct ptio_poll, base);
+	return PTIO_CONTAINER_OF(ptio_test_loop.backend, struct ptio_poll,
+				 base);
+}
+
+/* The index of F's entry in the poll backend, or -1. */
+static int32_t poll_entry(const struct ptio_fd *f)
+{
+	struct ptio_poll *pb = test_poll();
+	int fd = ptio_fd_fileno(f);
+
+	if (fd < 0 || (size_t)fd >= pb->nslot)
+		return -1;
+	return pb->slot[fd];
+}
+
+/* The pollfd array as update() and detach() leave it: ENTRIES entries,
+ * all of them for streams of F[0..N), ARMED of them asking for something;
+ * every stream with a waiter has an entry asking for its waiters'
+ * interests, and an entry whose stream has no waiter is disabled. */
+static void assert_poll_array(struct ptio_fd *f, size_t n, size_t entries,
+			      size_t armed)
+{
+	struct ptio_poll *pb = test_poll();
 	size_t i, seen = 0;
 
-	ck_assert_uint_eq(pb->n, expect);
-#define bidx_of(x) ((size_t)ptio_fd_fileno(&(x)) < pb->nslot                 \
-			    ? pb->slot[ptio_fd_fileno(&(x))] : -1)
+	ck_assert_uint_eq(pb->n, entries);
+	ck_assert_uint_eq(pb->armed, armed);
+	ck_assert_uint_eq(backend_regs(), armed);
 	for (i = 0; i < n; i++) {
 		unsigned in = ptio_source_interest(&f[i].src);
 		short ev = (short)(((in & PTIO_READ) ? POLLIN : 0) |
 				   ((in & PTIO_WRITE) ? POLLOUT : 0));
+		int32_t k = poll_entry(&f[i]);
 
-		if (ev == 0) {
-			ck_assert_int_eq(bidx_of(f[i]), -1);
+		if (k < 0) {
+			ck_assert_int_eq(ev, 0);
 			continue;
 		}
 		seen++;
-		ck_assert_int_ge(bidx_of(f[i]), 0);
-		ck_assert_uint_lt((size_t)bidx_of(f[i]), pb->n);
-		ck_assert_ptr_eq(pb->who[bidx_of(f[i])], &f[i]);
-		ck_assert_int_eq(pb->pfd[bidx_of(f[i])].fd, ptio_fd_fileno(&f[i]));
-		ck_assert_int_eq(pb->pfd[bidx_of(f[i])].events, ev);
+		ck_assert_uint_lt((size_t)k, pb->n);
+		ck_assert_ptr_eq(pb->src[k], &f[i].src);
+		ck_assert_int_eq(pb->pfd[k].events, ev);
+		if (ev != 0)
+			ck_assert_int_eq(pb->pfd[k].fd, ptio_fd_fileno(&f[i]));
+		else
+			ck_assert_int_lt(pb->pfd[k].fd, 0);
 	}
-	ck_assert_uint_eq(seen, expect);
-#undef bidx_of
+	ck_assert_uint_eq(seen, entries);
+}
+
+/* Give F's source the waiter TASK (NULL: none) in SLOT and tell the
+ * backend, as ptio_source_poll and a wake do. */
+static void set_waiter(struct ptio_fd *f, int slot, struct ptio_task *task)
+{
+	struct ptio_backend *be = ptio_test_loop.backend;
+
+	f->src.waiter[slot] = task;
+	PTIO_CK_OK(be->vt->update(be, &f->src));
 }
 
 START_TEST(test_poll_array_update_and_detach)
 {
 	static struct ptio_fd rd[NDIRECT], wr[NDIRECT];
 	struct ptio_backend *be = ptio_test_loop.backend;
+	struct ptio_poll *pb = test_poll();
 	struct ptio_task idle; /* never started: waking it does nothing */
-	size_t i;
+	struct pollfd *array;
+	int32_t at[NDIRECT];
+	size_t i, dropped = 0;
 
 	memset(&idle, 0, sizeof(idle));
 	for (i = 0; i < NDIRECT; i++)
 		open_pipe(&rd[i], &wr[i]);
-	/* Waiters appear: the array grows past its first allocation. */
+	/* Opening alone adds nothing: entries come with the first waiter. */
+	assert_poll_array(rd, NDIRECT, 0, 0);
+	/* Waiters appear: the array grows past its first allocation, in
+	 * the order of the first waits. */
 	for (i = 0; i < NDIRECT; i++) {
-		rd[i].src.waiter[PTIO_SLOT_READ] = &idle;
-		PTIO_CK_OK(be->vt->update(be, &rd[i].src));
+		set_waiter(&rd[i], PTIO_SLOT_READ, &idle);
+		at[i] = poll_entry(&rd[i]);
+		ck_assert_int_eq(at[i], (int32_t)i);
 	}
-	assert_poll_array(rd, NDIRECT, NDIRECT);
-	rd[3].src.waiter[PTIO_SLOT_WRITE] = &idle;
-	PTIO_CK_OK(be->vt->update(be, &rd[3].src));
-	assert_poll_array(rd, NDIRECT, NDIRECT);
-	/* Removal from the front, the middle and the end. */
-	for (i = 0; i < NDIRECT; i += 3) {
-		rd[i].src.waiter[PTIO_SLOT_READ] = NULL;
-		rd[i].src.waiter[PTIO_SLOT_WRITE] = NULL;
-		PTIO_CK_OK(be->vt->update(be, &rd[i].src));
+	assert_poll_array(rd, NDIRECT, NDIRECT, NDIRECT);
+	set_waiter(&rd[3], PTIO_SLOT_WRITE, &idle);
+	assert_poll_array(rd, NDIRECT, NDIRECT, NDIRECT);
+	/* Waiters go, at the front, the middle and the end: their entries
+	 * stay where they are, disabled. */
+	array = pb->pfd;
+	for (i = 0; i < NDIRECT; i += 3, dropped++) {
+		set_waiter(&rd[i], PTIO_SLOT_READ, NULL);
+		set_waiter(&rd[i], PTIO_SLOT_WRITE, NULL);
 	}
-	assert_poll_array(rd, NDIRECT, NDIRECT - (NDIRECT + 2) / 3);
-	/* A wait reports what is ready and leaves unanswered entries alone
-	 * (the idle task cannot be woken, so its slots stay). */
+	assert_poll_array(rd, NDIRECT, NDIRECT, NDIRECT - dropped);
+	/* And come back to the same places, with nothing reallocated. */
+	for (i = 0; i < NDIRECT; i += 3)
+		set_waiter(&rd[i], PTIO_SLOT_READ, &idle);
+	assert_poll_array(rd, NDIRECT, NDIRECT, NDIRECT);
+	for (i = 0; i < NDIRECT; i++)
+		ck_assert_int_eq(poll_entry(&rd[i]), at[i]);
+	ck_assert_ptr_eq(pb->pfd, array);
+	/* A wait reports what is ready, looks no further than the last
+	 * ready entry, and leaves unanswered entries alone (the idle task
+	 * cannot be woken, so its slots stay). */
 	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&wr[4]), "z", 1), 1);
 	PTIO_CK_OK(be->vt->wait(be, 0));
 	ck_assert_uint_ne(rd[4].src.ready & PTIO_READABLE, 0);
-	assert_poll_array(rd, NDIRECT, NDIRECT - (NDIRECT + 2) / 3);
-	/* Detach drops an entry whatever its waiters say. */
+	ck_assert_uint_eq(pb->walked, (size_t)at[4] + 1);
+	assert_poll_array(rd, NDIRECT, NDIRECT, NDIRECT);
+	/* Detach drops an entry whatever its waiters say, and the last
+	 * entry moves into its place. */
 	be->vt->detach(be, &rd[4].src);
 	rd[4].src.waiter[PTIO_SLOT_READ] = NULL;
-	assert_poll_array(rd, NDIRECT, NDIRECT - (NDIRECT + 2) / 3 - 1);
+	ck_assert_int_eq(poll_entry(&rd[4]), -1);
+	ck_assert_int_eq(poll_entry(&rd[NDIRECT - 1]), at[4]);
+	assert_poll_array(rd, NDIRECT, NDIRECT - 1, NDIRECT - 1);
 	for (i = 0; i < NDIRECT; i++) {
-		rd[i].src.waiter[PTIO_SLOT_READ] = NULL;
 		rd[i].src.waiter[PTIO_SLOT_WRITE] = NULL;
-		PTIO_CK_OK(be->vt->update(be, &rd[i].src));
+		set_waiter(&rd[i], PTIO_SLOT_READ, NULL);
 	}
-	assert_poll_array(rd, NDIRECT, 0);
+	assert_poll_array(rd, NDIRECT, NDIRECT - 1, 0);
 	ck_assert_uint_eq(backend_regs(), 0);
+	/* Closing detaches. */
 	for (i = 0; i < NDIRECT; i++) {
 		PTIO_CK_OK(ptio_fd_close(&rd[i]));
 		PTIO_CK_OK(ptio_fd_close(&wr[i]));
 	}
+	ck_assert_uint_eq(pb->n, 0);
+}
+END_TEST
+
+/* A hang-up that nobody waits for must not make poll return at once
+ * again and again: poll reports POLLHUP even for an entry that asks for
+ * no events, so the backend disables it (a negative fd).  A task that
+ * then waits learns of the hang-up at the next wait.  Another stream, C,
+ * has a waiter all along, so that poll is really asked about A's entry
+ * (with nothing armed the backend only sleeps). */
+static struct nohup {
+	struct ptio_fd a, b, c, d;
+	struct ptio_timed_task st;
+	struct ptio_op op;
+	ptio_ssize res;
+} nh;
+
+static ptio_ssize nohup_sleeper(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&nh.op, t);
+	PTIO_AWAIT(&t->pt, r, ptio_sleep(&nh.op, 30));
+	nh.res = r;
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_poll_hangup_nobody_waits)
+{
+	struct ptio_backend *be = ptio_test_loop.backend;
+	struct ptio_poll *pb = test_poll();
+	struct ptio_task idle;
+	uint8_t buf[4];
+	int32_t at;
+	int rounds = 0;
+
+	memset(&nh, 0, sizeof(nh));
+	memset(&idle, 0, sizeof(idle));
+	open_socketpair(&nh.a, &nh.b);
+	open_socketpair(&nh.c, &nh.d);
+	set_waiter(&nh.c, PTIO_SLOT_READ, &idle);
+	/* A wait, answered; then nobody waits, and the peer hangs up. */
+	set_waiter(&nh.a, PTIO_SLOT_READ, &idle);
+	ck_assert_int_eq(ptio_nb_write(ptio_fd_writer(&nh.b), "x", 1), 1);
+	PTIO_CK_OK(be->vt->wait(be, 0));
+	ck_assert_uint_ne(nh.a.src.ready & PTIO_READABLE, 0);
+	set_waiter(&nh.a, PTIO_SLOT_READ, NULL);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&nh.a), buf, sizeof(buf)),
+			 1);
+	PTIO_CK_OK(ptio_fd_close(&nh.b));
+	at = poll_entry(&nh.a);
+	ck_assert_int_ge(at, 0);
+	ck_assert_uint_eq(backend_regs(), 1);
+	/* A wait sees nothing, and the loop sleeps its whole 30 ms in a
+	 * round or two instead of spinning on the hang-up. */
+	PTIO_CK_OK(be->vt->wait(be, 0));
+	ck_assert_uint_eq(pb->walked, 0);
+	ck_assert_uint_eq(nh.a.src.ready & PTIO_HUP, 0);
+	ptio_timed_task_start(&ptio_test_loop, &nh.st, nohup_sleeper);
+	while (ptio_task_alive(&nh.st.task) && rounds < 1000) {
+		ck_assert_int_ge(ptio_loop_run(&ptio_test_loop, PTIO_RUN_ONCE),
+				 0);
+		rounds++;
+	}
+	ck_assert_int_eq(nh.res, 0);
+	ck_assert_int_le(rounds, 5);
+	ck_assert_uint_eq(nh.a.src.ready & PTIO_HUP, 0);
+	/* Someone waits again: the hang-up is reported at once, and the
+	 * read after it finds end of stream. */
+	set_waiter(&nh.a, PTIO_SLOT_READ, &idle);
+	ck_assert_int_eq(pb->pfd[at].fd, ptio_fd_fileno(&nh.a));
+	PTIO_CK_OK(be->vt->wait(be, 0));
+	ck_assert_uint_ne(nh.a.src.ready & PTIO_HUP, 0);
+	set_waiter(&nh.a, PTIO_SLOT_READ, NULL);
+	set_waiter(&nh.c, PTIO_SLOT_READ, NULL);
+	ck_assert_int_eq(ptio_nb_read(ptio_fd_reader(&nh.a), buf, sizeof(buf)),
+			 0);
+	PTIO_CK_OK(ptio_fd_close(&nh.a));
+	PTIO_CK_OK(ptio_fd_close(&nh.c));
+	PTIO_CK_OK(ptio_fd_close(&nh.d));
+	ck_assert_uint_eq(pb->n, 0);
+}
+END_TEST
+
+/* Streams come and go beside a few that stay: a closed stream's place
+ * is reused, so the array holds no more entries than there are open
+ * streams that have waited, however many came before. */
+#define REUSE_STAY 4
+#define REUSE_BURST 8
+#define REUSE_ROUNDS 200
+
+START_TEST(test_poll_entries_reused)
+{
+	static struct ptio_fd stay[REUSE_STAY], stay_wr[REUSE_STAY];
+	static struct ptio_fd rd[REUSE_BURST], wr[REUSE_BURST];
+	struct ptio_poll *pb = test_poll();
+	struct ptio_task idle;
+	uint32_t rng = 12345;
+	size_t order[REUSE_BURST];
+	size_t i, round, cap = 0;
+
+	memset(&idle, 0, sizeof(idle));
+	for (i = 0; i < REUSE_STAY; i++) {
+		open_pipe(&stay[i], &stay_wr[i]);
+		set_waiter(&stay[i], PTIO_SLOT_READ, &idle);
+	}
+	for (round = 0; round < REUSE_ROUNDS; round++) {
+		for (i = 0; i < REUSE_BURST; i++) {
+			open_pipe(&rd[i], &wr[i]);
+			set_waiter(&rd[i], PTIO_SLOT_READ, &idle);
+		}
+		ck_assert_uint_eq(pb->n, REUSE_STAY + REUSE_BURST);
+		/* Close them in a random order, some while their waiter
+		 * is still there (closing wakes it: a no-op here). */
+		for (i = 0; i < REUSE_BURST; i++)
+			order[i] = i;
+		for (i = REUSE_BURST; i > 1; i--) {
+			size_t k = ptio_test_xorshift(&rng) % i, t = order[k];
+
+			order[k] = order[i - 1];
+			order[i - 1] = t;
+		}
+		for (i = 0; i < REUSE_BURST; i++) {
+			size_t k = order[i];
+
+			if (ptio_test_xorshift(&rng) & 1)
+				set_waiter(&rd[k], PTIO_SLOT_READ, NULL);
+			PTIO_CK_OK(ptio_fd_close(&rd[k]));
+			PTIO_CK_OK(ptio_fd_close(&wr[k]));
+			ck_assert_uint_eq(pb->n,
+					  REUSE_STAY + REUSE_BURST - 1 - i);
+		}
+		assert_poll_array(stay, REUSE_STAY, REUSE_STAY, REUSE_STAY);
+		if (round == 0)
+			cap = pb->cap;
+		ck_assert_uint_eq(pb->cap, cap);
+	}
+	for (i = 0; i < REUSE_STAY; i++) {
+		set_waiter(&stay[i], PTIO_SLOT_READ, NULL);
+		PTIO_CK_OK(ptio_fd_close(&stay[i]));
+		PTIO_CK_OK(ptio_fd_close(&stay_wr[i]));
+	}
+	ck_assert_uint_eq(pb->n, 0);
+}
+END_TEST
+
+/* ---- Many idle fds ------------------------------------------------------- */
+
+/* NIDLE socketpairs sit idle in the backend, a task waiting to read on
+ * one end of each (the memory-sensitive path: ready(READ), no buffer),
+ * while one active pair, which waited first, plays IDLE_MSGS rounds of
+ * 64-byte ping-pong.  Every exchange must work, the array must not change
+ * under the exchanges (no entry added, removed or moved, no
+ * reallocation, the idle entries untouched), and no wait may look at
+ * more entries than the active pair's: the backend's work per wait
+ * (in user space) does not grow with the idle fds. */
+#define NIDLE 2000
+#define IDLE_MSGS 200
+
+struct idler {
+	struct ptio_fd f;
+	int peer;
+	struct ptio_task t;
+	struct ptio_op op;
+	ptio_ssize res;
+};
+
+static struct many_idle {
+	struct idler idle[NIDLE];
+	size_t nidle;
+	struct ptio_fd x, y;         /* the active pair */
+	struct ptio_task pt, qt;     /* pinger on x, ponger on y */
+	struct ptio_op pop, qop;
+	int exchanges, bad;
+	ptio_ssize pres, qres;
+	size_t qlen;
+	bool on_poll;                /* the array checks are poll's */
+	size_t max_walked;
+	struct pollfd *array;        /* the array after the first exchange */
+	size_t n;
+	int32_t xat, yat;
+	struct pollfd *snapshot;     /* its idle entries then */
+	uint8_t pbuf[64], qbuf[64];
+} mi;
+
+static ptio_ssize idler_task(struct ptio_task *t)
+{
+	struct idler *d = PTIO_CONTAINER_OF(t, struct idler, t);
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&d->op, t);
+	PTIO_AWAIT(&t->pt, r,
+		   ptio_ready(&d->op, ptio_fd_ready(&d->f), PTIO_READ));
+	d->res = r;
+	PTIO_END(&t->pt);
+}
+
+/* After each exchange but the first: the array is as the first left it,
+ * and the last wait looked at no entry past the active pair's. */
+static void many_idle_check(void)
+{
+	struct ptio_poll *pb;
+	size_t idle_from = 2, k;
+
+	if (!mi.on_poll)
+		return;
+	pb = test_poll();
+	if (mi.exchanges == 1) {
+		mi.array = pb->pfd;
+		mi.n = pb->n;
+		mi.xat = poll_entry(&mi.x);
+		mi.yat = poll_entry(&mi.y);
+		ck_assert_uint_eq(mi.n, mi.nidle + 2);
+		ck_assert_int_lt(mi.xat, 2);
+		ck_assert_int_lt(mi.yat, 2);
+		mi.snapshot = malloc((mi.n - idle_from) * sizeof(*mi.snapshot));
+		ck_assert_ptr_nonnull(mi.snapshot);
+		memcpy(mi.snapshot, pb->pfd + idle_from,
+		       (mi.n - idle_from) * sizeof(*mi.snapshot));
+		for (k = idle_from; k < mi.n; k++)
+			ck_assert_int_eq(pb->pfd[k].events, POLLIN);
+		return;
+	}
+	if (pb->pfd != mi.array || pb->n != mi.n ||
+	    poll_entry(&mi.x) != mi.xat || poll_entry(&mi.y) != mi.yat ||
+	    memcmp(mi.snapshot, pb->pfd + idle_from,
+		   (mi.n - idle_from) * sizeof(*mi.snapshot)) != 0)
+		mi.bad++;
+	if (pb->walked > mi.max_walked)
+		mi.max_walked = pb->walked;
+}
+
+static ptio_ssize many_pinger(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&mi.pop, t);
+	for (mi.exchanges = 0; mi.exchanges < IDLE_MSGS;) {
+		pat_fill(mi.pbuf, sizeof(mi.pbuf), (size_t)mi.exchanges, 11);
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_write_all(&mi.pop, ptio_fd_writer(&mi.x),
+					  mi.pbuf, sizeof(mi.pbuf)));
+		if (r < 0)
+			break;
+		memset(mi.pbuf, 0, sizeof(mi.pbuf));
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read_exact(&mi.pop, ptio_fd_reader(&mi.x),
+					   mi.pbuf, sizeof(mi.pbuf)));
+		if (r < 0)
+			break;
+		if (!pat_check(mi.pbuf, sizeof(mi.pbuf), (size_t)mi.exchanges,
+			       11))
+			mi.bad++;
+		mi.exchanges++;
+		many_idle_check();
+	}
+	mi.pres = r;
+	PTIO_CK_OK(ptio_fd_close(&mi.x));
+	PTIO_END(&t->pt);
+}
+
+static ptio_ssize many_ponger(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_op_init(&mi.qop, t);
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read(&mi.qop, ptio_fd_reader(&mi.y), mi.qbuf,
+				     sizeof(mi.qbuf)));
+		if (r <= 0)
+			break;
+		mi.qlen = (size_t)r;
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_write_all(&mi.qop, ptio_fd_writer(&mi.y),
+					  mi.qbuf, mi.qlen));
+		if (r < 0)
+			break;
+	}
+	mi.qres = r;
+	PTIO_CK_OK(ptio_fd_close(&mi.y));
+	PTIO_END(&t->pt);
+}
+
+/* Make room for NEED more descriptors if the soft limit allows raising;
+ * returns how many the process may still open. */
+static size_t fds_available(size_t need, struct rlimit *old)
+{
+	struct rlimit lim;
+	int open_now = ptio_test_count_fds();
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, old), 0);
+	ck_assert_int_ge(open_now, 0);
+	lim = *old;
+	if (lim.rlim_cur != RLIM_INFINITY &&
+	    lim.rlim_cur < (rlim_t)(need + (size_t)open_now)) {
+		lim.rlim_cur = (rlim_t)(need + (size_t)open_now);
+		if (lim.rlim_max != RLIM_INFINITY &&
+		    lim.rlim_cur > lim.rlim_max)
+			lim.rlim_cur = lim.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &lim);
+		ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &lim), 0);
+	}
+	if (lim.rlim_cur == RLIM_INFINITY)
+		return need;
+	return (size_t)lim.rlim_cur > (size_t)open_now
+		       ? (size_t)lim.rlim_cur - (size_t)open_now
+		       : 0;
+}
+
+START_TEST(test_many_idle_fds)
+{
+	struct rlimit old;
+	size_t i, room;
+	int sv[2];
+
+	memset(&mi, 0, sizeof(mi));
+	mi.on_poll = ptio_test_backend_is("poll");
+	/* Two descriptors per pair, and a margin for valgrind and the
+	 * harness; on a host that cannot give that many, fewer idlers. */
+	room = fds_available(2 * NIDLE + 64, &old);
+	mi.nidle = room >= 2 * NIDLE + 64 ? NIDLE : (room - 64) / 2;
+	ck_assert_uint_ge(mi.nidle, 200);
+	open_socketpair(&mi.x, &mi.y);
+	ptio_task_start(&ptio_test_loop, &mi.pt, many_pinger);
+	ptio_task_start(&ptio_test_loop, &mi.qt, many_ponger);
+	for (i = 0; i < mi.nidle; i++) {
+		struct idler *d = &mi.idle[i];
+
+		ck_assert_int_eq(socketpair(AF_UNIX,
+					    SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+				 0);
+		PTIO_CK_OK(ptio_fd_open(&d->f, &ptio_test_loop, sv[0], 0));
+		d->peer = sv[1];
+		ptio_task_start(&ptio_test_loop, &d->t, idler_task);
+	}
+	/* The ping-pong runs to its end while the idlers wait. */
+	while (ptio_task_alive(&mi.pt))
+		ck_assert_int_ge(ptio_loop_run(&ptio_test_loop, PTIO_RUN_ONCE),
+				 0);
+	ck_assert_int_eq(mi.pres, sizeof(mi.pbuf));
+	ck_assert_int_eq(mi.exchanges, IDLE_MSGS);
+	ck_assert_int_eq(mi.bad, 0);
+	if (mi.on_poll)
+		ck_assert_uint_le(mi.max_walked, 2);
+	ck_assert_uint_ge(backend_regs(), mi.nidle);
+	/* Closing each idle stream wakes its task with PTIO_ECLOSED. */
+	for (i = 0; i < mi.nidle; i++) {
+		PTIO_CK_OK(ptio_fd_close(&mi.idle[i].f));
+		close(mi.idle[i].peer);
+	}
+	ptio_test_run(10000);
+	for (i = 0; i < mi.nidle; i++)
+		ck_assert_int_eq(mi.idle[i].res, PTIO_ECLOSED);
+	ck_assert_int_eq(mi.qres, 0);
+	if (mi.on_poll)
+		ck_assert_uint_eq(test_poll()->n, 0);
+	free(mi.snapshot);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
 END_TEST
 
@@ -1601,8 +2018,11 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_deadline_on_silent_socket);
 	tcase_add_test(tc, test_signals_interrupt_waits);
 	tcase_add_test(tc, test_many_fds_in_one_batch);
-	if (on_poll)
+	if (on_poll) {
 		tcase_add_test(tc, test_poll_array_update_and_detach);
+		tcase_add_test(tc, test_poll_hangup_nobody_waits);
+		tcase_add_test(tc, test_poll_entries_reused);
+	}
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fresh");
@@ -1611,6 +2031,13 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_fresh_idle_timeout);
 	tcase_add_test(tc, test_fresh_data_sent_before_open);
 	tcase_add_test(tc, test_fresh_stream_is_writable);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("idle");
+	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
+				  ptio_test_loop_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_many_idle_fds);
 	suite_add_tcase(s, tc);
 	return s;
 }

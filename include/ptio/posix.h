@@ -144,23 +144,37 @@ extern const struct ptio_write_vt ptio_fd_write_vt;
 
 /*
  * A backend over poll(2).  Level-triggered: it asks only for the interests
- * that have a waiter, so an fd nobody waits on costs nothing per wait.
- * POLLHUP, POLLERR and POLLNVAL are reported as HUP/ERROR readiness and
- * wake both waiters (no busy loop: the woken task's next call returns the
- * error or end of stream, and the fd is not polled again until someone
- * waits on it).  Memory: two arrays that grow by doubling with the number
- * of waiting fds (16 bytes per waiting fd on x86-64), and a table of 4
- * bytes per descriptor number up to the highest one that ever waited,
- * which finds a stream's entry without a field in every stream.
+ * that have a waiter, so an fd nobody waits on costs the kernel next to
+ * nothing per wait.  A source gets an entry the first time a task waits on
+ * it and keeps it, in the same place, until the source is detached (its
+ * stream closed): while nobody waits, the entry is disabled (a negative
+ * fd), so neither readiness nor a hang-up or error that nobody asked for
+ * wakes the loop.  A message thus costs an in-place change of one entry,
+ * not a removal and an addition, and after each wait only the entries up
+ * to the last ready one are looked at.  POLLHUP, POLLERR and POLLNVAL are
+ * reported as HUP/ERROR readiness and wake both waiters (no busy loop: the
+ * woken task's next call returns the error or end of stream, and the fd
+ * is not polled again until someone waits on it).  Memory: two arrays
+ * that grow by doubling with the number of open sources that have ever
+ * had a waiter (16 bytes each on x86-64; a closed one's place is reused),
+ * and a table of 4 bytes per descriptor number up to the highest one that
+ * ever waited, which finds a source's entry without a field in every
+ * source.  The arrays never shrink; ptio_poll_destroy frees them.
  */
 struct ptio_poll {
-	struct ptio_backend base;  /* first */
-	struct pollfd *pfd;        /* fds being waited on */
-	struct ptio_fd **who;      /* the stream of each pfd entry */
-	size_t n;                  /* entries in use */
-	size_t cap;                /* entries allocated */
-	int32_t *slot;             /* by fd number: its pfd index, or -1 */
-	size_t nslot;              /* length of slot */
+	struct ptio_backend base;    /* first */
+	struct pollfd *pfd;          /* one entry per source that has had a
+					waiter and is not detached; fd is
+					negative while nobody waits */
+	struct ptio_source **src;    /* the source of each pfd entry */
+	size_t n;                    /* entries in use */
+	size_t cap;                  /* entries allocated */
+	size_t armed;                /* entries asking for something: the
+					backend's registrations */
+	size_t walked;               /* entries the last wait looked at
+					after poll returned (for tests) */
+	int32_t *slot;               /* by fd number: its pfd index, or -1 */
+	size_t nslot;                /* length of slot */
 };
 
 /* Initialise the backend (allocates nothing yet); returns &pb->base. */
@@ -291,24 +305,28 @@ ptio_ssize ptio_tcp_port(struct ptio_fd *f);
 
 /*
  * ptio_tcp_nb_accept(listener) - accept one connection without waiting:
- * the new non-blocking, close-on-exec descriptor (>= 0), PTIO_WOULD_BLOCK
- * when none is pending (the listener's READABLE bit is cleared), or an
- * error as for ptio_tcp_accept.  For servers that drain the backlog after
- * one wake.
+ * the new non-blocking, close-on-exec descriptor (>= 0, TCP_NODELAY set),
+ * PTIO_WOULD_BLOCK when none is pending (the listener's READABLE bit is
+ * cleared), or an error as for ptio_tcp_accept.  For servers that drain
+ * the backlog after one wake.
  */
 ptio_ssize ptio_tcp_nb_accept(struct ptio_fd *listener);
 
 /* Turn Nagle's algorithm off (ON true) or on for a TCP stream; 0 or an
- * error.  ptio_tcp_connect turns it off; accepted descriptors are left as
- * the system made them. */
+ * error.  ptio_tcp_connect, ptio_tcp_accept and ptio_tcp_nb_accept turn
+ * it off on every connection they make or accept, so that a small reply
+ * does not wait for the peer's delayed ACK; they ignore a failure to do
+ * so, as the connection works either way.  Turn it back on for a stream
+ * that prefers fewer, fuller packets to low latency. */
 ptio_ssize ptio_tcp_set_nodelay(struct ptio_fd *f, bool on);
 
 /*
  * ptio_tcp_accept(op, listener) - machine: accept one connection; returns
- * the new non-blocking descriptor (>= 0, to pass to ptio_fd_open) or an
- * error.  PTIO_EMFILE/PTIO_ENFILE are returned as errors, never retried in
- * a loop: back off (ptio_sleep) before accepting again, or the listener,
- * still readable, would spin.  PTIO_ECONNABORTED is skipped silently.
+ * the new non-blocking, close-on-exec descriptor (>= 0, TCP_NODELAY set;
+ * to pass to ptio_fd_open) or an error.  PTIO_EMFILE/PTIO_ENFILE are
+ * returned as errors, never retried in a loop: back off (ptio_sleep)
+ * before accepting again, or the listener, still readable, would spin.
+ * PTIO_ECONNABORTED is skipped silently.
  */
 ptio_ssize ptio_tcp_accept(struct ptio_op *op, struct ptio_fd *listener);
 

@@ -1,16 +1,26 @@
 /*
  * src/posix/poll.c - the poll(2) backend.
  *
- * Level-triggered and minimal: the pollfd array holds exactly the fd
- * streams that have a waiter, each asking only for the interests that
- * have one (ptio_source_interest).  A stream nobody waits on costs nothing
- * per wait, and a stream whose waiter was woken leaves the array at once,
- * so a hang-up or an error that nobody reads cannot make poll return
- * again and again.
+ * Level-triggered, over sources: a source's descriptor is its handle, and
+ * nothing here knows what kind of stream owns it.
  *
- * Divided into: the array (add, change, remove by swapping with the last
- * entry; a table indexed by descriptor number gives each entry's index),
- * reporting a batch of events, and the backend vtable.
+ * Entries keep their place.  A source gets a pollfd entry the first time a
+ * task waits on it and keeps it, at the same index, until it is detached
+ * (its stream is closed).  While tasks wait, the entry asks for exactly
+ * their interests; while nobody waits, it is disabled by a negative fd,
+ * which poll ignores.  Events = 0 would not do: poll reports POLLHUP and
+ * POLLERR whether or not they were asked for, so a hang-up nobody reads
+ * would make every wait return at once.  So a message costs two in-place
+ * changes of one entry (disabled when its waiter wakes, enabled when it
+ * waits again) instead of a removal and an addition, and a busy entry
+ * does not drift to the end of the array, behind every idle one, where
+ * the kernel would reach it last and the report walk after it.
+ *
+ * Divided into: the array (add, set, remove by moving the last entry into
+ * the hole, so the array never holds more entries than there are sources
+ * that have waited and are still open; a table indexed by descriptor
+ * number gives each entry's index), reporting a batch of events, and the
+ * backend vtable.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,15 +30,20 @@
 
 #define POLL_FIRST_CAP 8
 
+/* For the rare paths (a source's first wait, a broken invariant): kept
+ * out of line, they do not burden the per-message one with saved
+ * registers. */
+#if defined(__GNUC__)
+#define POLL_RARE __attribute__((noinline, cold))
+#define POLL_NORETURN __attribute__((noreturn))
+#else
+#define POLL_RARE
+#define POLL_NORETURN
+#endif
+
 static struct ptio_poll *poll_of(struct ptio_backend *be)
 {
 	return PTIO_CONTAINER_OF(be, struct ptio_poll, base);
-}
-
-/* Every source the poll backend sees is the first member of a ptio_fd. */
-static struct ptio_fd *fd_of(struct ptio_source *src)
-{
-	return PTIO_CONTAINER_OF(src, struct ptio_fd, src);
 }
 
 /* ---- The array ----------------------------------------------------------- */
@@ -40,7 +55,7 @@ static ptio_ssize poll_grow(struct ptio_poll *pb)
 {
 	size_t cap = pb->cap != 0 ? pb->cap * 2 : POLL_FIRST_CAP;
 	struct pollfd *pfd;
-	struct ptio_fd **who;
+	struct ptio_source **src;
 
 	if (cap > (size_t)INT_MAX || cap > SIZE_MAX / sizeof(*pfd))
 		return PTIO_ENOMEM;
@@ -48,10 +63,10 @@ static ptio_ssize poll_grow(struct ptio_poll *pb)
 	if (pfd == NULL)
 		return PTIO_ENOMEM;
 	pb->pfd = pfd;
-	who = realloc(pb->who, cap * sizeof(*who));
-	if (who == NULL)
+	src = realloc(pb->src, cap * sizeof(*src));
+	if (src == NULL)
 		return PTIO_ENOMEM;
-	pb->who = who;
+	pb->src = src;
 	pb->cap = cap;
 	return 0;
 }
@@ -77,20 +92,66 @@ static ptio_ssize poll_grow_slots(struct ptio_poll *pb, int fd)
 	return 0;
 }
 
-/* The pfd index of F, or -1. */
-static int32_t poll_index(const struct ptio_poll *pb, const struct ptio_fd *f)
+#ifndef PTIO_CONF_NO_ASSERT
+/* SRC's descriptor leads to another source's entry: it was closed
+ * behind its stream's back and reused by another stream.  The check is
+ * an assertion (ptio_assert_fail does not return), written out by hand
+ * so that the compiler knows this path ends here. */
+static POLL_RARE POLL_NORETURN void poll_foreign_entry(void)
 {
-	int fd = ptio_fd_fileno(f);
+	ptio_assert_fail(__FILE__, __LINE__, "pb->src[i] == src");
+	abort();
+}
+#endif
+
+/* The entry index of SRC, or -1 when it has none. */
+static int32_t poll_index(const struct ptio_poll *pb,
+			  const struct ptio_source *src)
+{
+	int fd = (int)src->handle;
+	int32_t i;
 
 	if (fd < 0 || (size_t)fd >= pb->nslot)
 		return -1;
-	return pb->slot[fd];
+	i = pb->slot[fd];
+#ifndef PTIO_CONF_NO_ASSERT
+	if (i >= 0 && pb->src[i] != src)
+		poll_foreign_entry();
+#endif
+	return i;
 }
 
-static ptio_ssize poll_add(struct ptio_poll *pb, struct ptio_fd *f,
-			   short events)
+/* What poll should ask for on behalf of SRC's waiters. */
+static short poll_events(const struct ptio_source *src)
 {
-	int fd = ptio_fd_fileno(f);
+	return (short)((src->waiter[PTIO_SLOT_READ] != NULL ? POLLIN : 0) |
+		       (src->waiter[PTIO_SLOT_WRITE] != NULL ? POLLOUT : 0));
+}
+
+/* Make entry I ask for EVENTS on SRC's descriptor, or, with EVENTS 0,
+ * disable it (poll skips a negative fd and reports nothing for it). */
+static void poll_set(struct ptio_poll *pb, size_t i,
+		     const struct ptio_source *src, short events)
+{
+	struct pollfd *p = &pb->pfd[i];
+
+	if (events != 0) {
+		if (p->fd < 0)
+			pb->armed++;
+		p->fd = (int)src->handle;
+	} else {
+		if (p->fd >= 0)
+			pb->armed--;
+		p->fd = -1;
+	}
+	p->events = events;
+}
+
+/* A new entry for SRC, asking for EVENTS (not 0). */
+static POLL_RARE ptio_ssize poll_add(struct ptio_poll *pb,
+				     struct ptio_source *src, short events)
+{
+	int fd = (int)src->handle;
 	ptio_ssize r;
 
 	if (fd < 0)
@@ -105,25 +166,28 @@ static ptio_ssize poll_add(struct ptio_poll *pb, struct ptio_fd *f,
 		if (r < 0)
 			return r;
 	}
-	pb->pfd[pb->n].fd = fd;
-	pb->pfd[pb->n].events = events;
+	pb->pfd[pb->n].fd = -1;
 	pb->pfd[pb->n].revents = 0;
-	pb->who[pb->n] = f;
+	pb->src[pb->n] = src;
+	poll_set(pb, pb->n, src, events);
 	pb->slot[fd] = (int32_t)pb->n;
 	pb->n++;
 	return 0;
 }
 
-/* Remove entry I by moving the last entry into its place. */
-static void poll_remove(struct ptio_poll *pb, size_t i)
+/* Remove entry I, which belongs to SRC, by moving the last entry into its
+ * place.  Only a detach does this, never a report walk. */
+static void poll_remove(struct ptio_poll *pb, size_t i,
+			const struct ptio_source *src)
 {
 	size_t last = pb->n - 1;
 
-	pb->slot[pb->pfd[i].fd] = -1;
+	poll_set(pb, i, src, 0);
+	pb->slot[src->handle] = -1;
 	if (i != last) {
 		pb->pfd[i] = pb->pfd[last];
-		pb->who[i] = pb->who[last];
-		pb->slot[pb->pfd[i].fd] = (int32_t)i;
+		pb->src[i] = pb->src[last];
+		pb->slot[pb->src[i]->handle] = (int32_t)i;
 	}
 	pb->n = last;
 }
@@ -131,20 +195,12 @@ static void poll_remove(struct ptio_poll *pb, size_t i)
 static ptio_ssize poll_update(struct ptio_backend *be, struct ptio_source *src)
 {
 	struct ptio_poll *pb = poll_of(be);
-	struct ptio_fd *f = fd_of(src);
-	unsigned interest = ptio_source_interest(src);
-	short events = (short)(((interest & PTIO_READ) ? POLLIN : 0) |
-			       ((interest & PTIO_WRITE) ? POLLOUT : 0));
-
-	int32_t i = poll_index(pb, f);
+	short events = poll_events(src);
+	int32_t i = poll_index(pb, src);
 
 	if (i < 0)
-		return events != 0 ? poll_add(pb, f, events) : 0;
-	PTIO_ASSERT((size_t)i < pb->n && pb->who[i] == f);
-	if (events == 0)
-		poll_remove(pb, (size_t)i);
-	else
-		pb->pfd[i].events = events;
+		return events != 0 ? poll_add(pb, src, events) : 0;
+	poll_set(pb, (size_t)i, src, events);
 	return 0;
 }
 
@@ -171,31 +227,28 @@ static unsigned poll_readiness(short revents)
 }
 
 /*
- * Report the events of the last poll.  Reporting wakes tasks, and a woken
- * task's registration is dropped at once, so update() changes or removes
- * the entry being reported while we walk the array.  Walking from the top
- * down and zeroing each entry's revents as it is reported makes that safe:
- * a task waits on one source only, so waking it touches only the entry
- * being reported, and a removal moves the last entry (at or above this
- * one, already reported, revents zero) into its place.  Nothing is missed
- * and nothing is reported twice.  No user code runs during the walk (woken
- * tasks only run in the loop's next round), so no stream can be closed
- * under it.
+ * Report the COUNT entries the last poll found ready, walking from the
+ * front and stopping at the last of them: the idle entries behind it are
+ * never looked at.  Reporting wakes tasks, and a woken task's wait is
+ * dropped at once, so update() disables the entry being reported; that
+ * is a change in place, and a task waits on one source only, so no other
+ * entry moves or changes under the walk.  No user code runs during it
+ * (woken tasks only run in the loop's next round), so nothing is added
+ * to the array and no source is detached.
  */
-static void poll_report(struct ptio_poll *pb)
+static void poll_report(struct ptio_poll *pb, int count)
 {
-	size_t i = pb->n;
+	size_t i;
 
-	while (i-- > 0) {
-		unsigned bits;
+	for (i = 0; count > 0 && i < pb->n; i++) {
+		short revents = pb->pfd[i].revents;
 
-		if (i >= pb->n)
-			continue; /* the top shrank below us */
-		bits = poll_readiness(pb->pfd[i].revents);
-		pb->pfd[i].revents = 0;
-		if (bits != 0)
-			ptio_source_ready(&pb->who[i]->src, bits);
+		if (revents == 0)
+			continue;
+		count--;
+		ptio_source_ready(pb->src[i], poll_readiness(revents));
 	}
+	pb->walked = i;
 }
 
 /* ---- The backend ------------------------------------------------------- */
@@ -216,7 +269,10 @@ static ptio_ssize poll_wait(struct ptio_backend *be, uint32_t timeout)
 		ms = -1;
 	else
 		ms = timeout > (uint32_t)INT_MAX ? INT_MAX : (int)timeout;
-	r = poll(pb->pfd, (nfds_t)pb->n, ms);
+	/* With every entry disabled, poll is only a sleep: do not make the
+	 * kernel copy the array in and out. */
+	r = poll(pb->pfd, (nfds_t)(pb->armed != 0 ? pb->n : 0), ms);
+	pb->walked = 0;
 	if (r < 0) {
 		/* A signal: return so the loop fires what is due and
 		 * computes a fresh timeout.  Retrying here with the old
@@ -226,24 +282,24 @@ static ptio_ssize poll_wait(struct ptio_backend *be, uint32_t timeout)
 		return ptio__errno();
 	}
 	if (r > 0)
-		poll_report(pb);
+		poll_report(pb, r);
 	return 0;
 }
 
+/* Only entries that ask for something count: a disabled entry is kept
+ * for its source's next wait but can wake nobody. */
 static size_t poll_registrations(struct ptio_backend *be)
 {
-	return poll_of(be)->n;
+	return poll_of(be)->armed;
 }
 
 static void poll_detach(struct ptio_backend *be, struct ptio_source *src)
 {
 	struct ptio_poll *pb = poll_of(be);
-	int32_t i = poll_index(pb, fd_of(src));
+	int32_t i = poll_index(pb, src);
 
-	if (i >= 0) {
-		PTIO_ASSERT((size_t)i < pb->n && pb->who[i] == fd_of(src));
-		poll_remove(pb, (size_t)i);
-	}
+	if (i >= 0)
+		poll_remove(pb, (size_t)i, src);
 }
 
 static const struct ptio_backend_vt poll_vt = {
@@ -260,9 +316,11 @@ struct ptio_backend *ptio_poll_init(struct ptio_poll *pb)
 {
 	pb->base.vt = &poll_vt;
 	pb->pfd = NULL;
-	pb->who = NULL;
+	pb->src = NULL;
 	pb->n = 0;
 	pb->cap = 0;
+	pb->armed = 0;
+	pb->walked = 0;
 	pb->slot = NULL;
 	pb->nslot = 0;
 	return &pb->base;
@@ -271,7 +329,7 @@ struct ptio_backend *ptio_poll_init(struct ptio_poll *pb)
 void ptio_poll_destroy(struct ptio_poll *pb)
 {
 	free(pb->pfd);
-	free(pb->who);
+	free(pb->src);
 	free(pb->slot);
 	ptio_poll_init(pb);
 }

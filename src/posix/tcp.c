@@ -82,15 +82,22 @@ static ptio_ssize tcp_socket(int family)
 	return s;
 }
 
-ptio_ssize ptio_tcp_set_nodelay(struct ptio_fd *f, bool on)
+/* Turn Nagle's algorithm off (ON true) or on for socket S; 0 or an
+ * error. */
+static ptio_ssize tcp_nodelay(int s, bool on)
 {
 	int v = on ? 1 : 0;
 
-	if (f->src.handle < 0)
-		return PTIO_ECLOSED;
-	if (setsockopt(f->src.handle, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) < 0)
+	if (setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) < 0)
 		return ptio__errno();
 	return 0;
+}
+
+ptio_ssize ptio_tcp_set_nodelay(struct ptio_fd *f, bool on)
+{
+	if (f->src.handle < 0)
+		return PTIO_ECLOSED;
+	return tcp_nodelay(f->src.handle, on);
 }
 
 ptio_ssize ptio_tcp_port(struct ptio_fd *f)
@@ -186,8 +193,13 @@ ptio_ssize ptio_tcp_nb_accept(struct ptio_fd *listener)
 		return PTIO_ECLOSED;
 	for (;;) {
 		s = tcp_sys_accept(listener->src.handle);
-		if (s >= 0)
+		if (s >= 0) {
+			/* As on connected streams, and for the same reason:
+			 * small writes go out at once.  A failure leaves a
+			 * working connection, so it is not an error. */
+			(void)tcp_nodelay(s, true);
 			return s;
+		}
 		/* A connection reset while it waited in the backlog
 		 * (ECONNABORTED; EPROTO on some hosts) is gone: take the
 		 * next one. */
