@@ -53,6 +53,9 @@
 # is missing (a tree from before it existed) the script compiles its own
 # echo-pingpong.c with ${CC:-cc}, so one copy measures both trees.
 #
+# Starting the server, the waits and the arithmetic are bench/lib.sh's,
+# shared with bench/run.
+#
 # Divided into: options, helpers, one server run, one mode, main.
 
 set -u
@@ -126,71 +129,16 @@ command -v valgrind >/dev/null || { echo "echo-instr: no valgrind" >&2; exit 1; 
 # ---- Helpers ---------------------------------------------------------------
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ptio-echo-instr.XXXXXX") || exit 1
-pid=
-spid=
+bench_prog=echo-instr
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 cleanup() {
-	for p in $spid $pid; do
-		kill -KILL "$p" 2>/dev/null
-	done
+	bench_kill_all
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-note() {
-	echo "echo-instr: $*" >&2
-}
-
-# die MSG: say what failed, show what the processes wrote, and stop.
-die() {
-	note "FAILED: $*"
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "--- ${f##*/}" >&2; tail -n 20 "$f" >&2; }
-	done
-	exit 1
-}
-
-# wait_pid PID SECONDS: wait for PID to exit, killing it after SECONDS;
-# sets st (124 when it had to be killed).
-wait_pid() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill -KILL "$1" 2>/dev/null
-		wait "$1" 2>/dev/null
-		st=124
-	else
-		wait "$1"
-		st=$?
-	fi
-}
-
-# wait_port FILE PID SECONDS: print the port from the server's first line
-# in FILE; nothing if PID died first or SECONDS passed.  FILE must be new
-# for each server: an old one would still hold the previous server's port.
-wait_port() {
-	i=0
-	while [ $i -lt $(($3 * 20)) ]; do
-		p=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$1" 2>/dev/null)
-		if [ -n "$p" ]; then
-			echo "$p"
-			return
-		fi
-		kill -0 "$2" 2>/dev/null || return
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
-# ratio A_SHORT A_LONG FORMAT: (A_LONG - A_SHORT) per message of the
-# difference between the two runs.
-ratio() {
-	awk -v a="$1" -v b="$2" -v m="$dmsgs" -v f="$3" \
-		'BEGIN { printf f "\n", (b - a) / m }'
-}
+bench_resolve server "$server" || die "cannot run $server"
 
 # The ping-pong driver: the build's, or compiled here from this script's
 # own copy for a tree that has none.
@@ -201,27 +149,15 @@ if [ ! -x "$pingpong" ]; then
 fi
 
 # perf counts system calls only if it may open the tracepoint here.
-if [ $use_perf = yes ]; then
-	if ! perf stat -x, -o "$tmp/perf-probe" -e raw_syscalls:sys_enter \
-		-- true >/dev/null 2>&1 ||
-	   ! grep -q '^[0-9][0-9]*,.*raw_syscalls:sys_enter' "$tmp/perf-probe"
-	then
-		note "perf cannot count raw_syscalls:sys_enter here:" \
-		     "system calls not counted"
-		use_perf=no
-	fi
+if [ $use_perf = yes ] && ! bench_perf_usable; then
+	note "perf cannot count raw_syscalls:sys_enter here:" \
+	     "system calls not counted"
+	use_perf=no
 fi
 
-# The command words that put the server and the client on their CPUs
-# (empty: anywhere).  They are expanded unquoted: taskset's path and its
-# arguments hold no blanks.
-on_cpu0=
-on_cpu1=
-if [ $pin = yes ] && command -v taskset >/dev/null &&
-   taskset -c 1 true 2>/dev/null; then
-	on_cpu0="taskset -c 0"
-	on_cpu1="taskset -c 1"
-fi
+# As in the peers' figures of REFERENCES.md: the server on CPU 0, the
+# client on CPU 1.
+bench_pin_setup $pin
 
 # ---- One server run --------------------------------------------------------
 
@@ -232,63 +168,36 @@ fi
 serve() {
 	name=$1 n=$2 kind=$3 mode=$4
 	out=$tmp/$name.out
-	if [ "$kind" = callgrind ]; then
-		# libtool execs taskset, which execs valgrind, which runs the
-		# server in the same process: $! is the process to signal.
-		# shellcheck disable=SC2086
-		"$libtool" --mode=execute $on_cpu0 valgrind -q --tool=callgrind \
-			--collect-atstart=yes \
-			--callgrind-out-file="$tmp/$name.cg" \
-			"$server" --port 0 --mode "$mode" \
-			>"$out" 2>"$tmp/$name.err" &
-	else
-		# The shell writes its pid and becomes the server, so that
-		# the signal goes to the server and perf sees it end.
-		# shellcheck disable=SC2086
-		"$libtool" --mode=execute $on_cpu0 perf stat -x, \
-			-o "$tmp/$name.perf" -e raw_syscalls:sys_enter -- \
-			sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/$name.pid" \
-			"$server" --port 0 --mode "$mode" \
-			>"$out" 2>"$tmp/$name.err" &
-	fi
-	pid=$!
-	spid=
-	port=$(wait_port "$out" "$pid" 30)
-	[ -n "$port" ] || die "$name: the server did not start"
-	spid=$pid
-	[ "$kind" = callgrind ] || spid=$(cat "$tmp/$name.pid")
+	bench_start "$kind" "$name" 30 "$server" --port 0 --mode "$mode" ||
+		die "$name: the server did not start"
 
 	# shellcheck disable=SC2086
 	$on_cpu1 "$pingpong" --port "$port" --conns "$conns" --msgs "$n" \
 		--size "$size" --timeout 30000 >"$tmp/$name.client.out" \
 		2>"$tmp/$name.client.err"
 	cst=$?
-	kill -TERM "$spid" 2>/dev/null
-	wait_pid "$pid" 30
-	pid=
-	spid=
+	bench_stop 30
 	[ $cst -eq 0 ] || die "$name: the client failed"
 	[ $st -eq 0 ] || die "$name: the server exited with status $st"
 	grep -q "^stats accepted $conns refused 0 closed $conns failed 0 " \
 		"$out" || die "$name: the server did not serve every connection"
 
 	if [ "$kind" = callgrind ]; then
-		count=$(sed -n 's/^summary: \([0-9][0-9]*\)$/\1/p' \
-			"$tmp/$name.cg")
+		cg_count "$tmp/$name.cg"
 	else
-		count=$(sed -n 's/^\([0-9][0-9]*\),.*raw_syscalls:sys_enter.*/\1/p' \
-			"$tmp/$name.perf")
+		perf_count "$tmp/$name.perf"
 	fi
 	[ -n "$count" ] || die "$name: no count in the $kind output"
 	note "$name: $conns x $n messages" \
-	     "$(sed 's/.*: ok/ok/' "$tmp/$name.client.out"), $kind $count"
+	     "$(sed -n 's/.*: ok/ok/p' "$tmp/$name.client.out"), $kind $count"
 }
 
 # ---- One mode --------------------------------------------------------------
 
 # per_function MODE INCLUSIVE LABEL: "LABEL echo-MODE COST FUNCTION" for
 # the $top functions that cost the most per message, self or inclusive
-# (INCLUSIVE no or yes, then without those that hold the whole $per_msg),
+# (INCLUSIVE no or yes, then without those that hold the whole
+# $ir_per_msg),
 # from the two profiles' function lists.
 # callgrind_annotate lists a function once per source file it has code
 # from (a header's inline functions, or the same file named relative and
@@ -308,7 +217,7 @@ per_function() {
 				sub(/^.*:/, "")
 				print run "\t" n "\t" $0
 			}'
-	done | awk -F '\t' -v m="$dmsgs" -v incl="$2" -v all="$per_msg" '
+	done | awk -F '\t' -v m="$dmsgs" -v incl="$2" -v all="$ir_per_msg" '
 		{
 			k = $3 SUBSEP $1
 			if (incl == "no")
@@ -391,8 +300,8 @@ measure() {
 	ir1=$count
 	serve "$mode-long" "$n2" callgrind "$mode"
 	ir2=$count
-	per_msg=$(ratio "$ir1" "$ir2" %.1f)
-	echo "instr_per_msg echo-$mode $per_msg"
+	ir_per_msg=$(per_msg "$ir1" "$ir2" "$dmsgs" %.1f)
+	echo "instr_per_msg echo-$mode $ir_per_msg"
 	per_call "$mode"
 	if [ -n "$keep" ]; then
 		cp "$tmp/$mode-short.cg" "$keep/callgrind.$mode.short" &&
@@ -403,7 +312,8 @@ measure() {
 		sc1=$count
 		serve "$mode-perf-long" "$n2" perf "$mode"
 		sc2=$count
-		echo "syscalls_per_msg echo-$mode $(ratio "$sc1" "$sc2" %.3f)"
+		echo "syscalls_per_msg echo-$mode" \
+		     "$(per_msg "$sc1" "$sc2" "$dmsgs" %.3f)"
 	fi
 	if [ "$top" -gt 0 ]; then
 		per_function "$mode" no self_per_msg
