@@ -168,6 +168,17 @@ void ptio_source_init(struct ptio_source *src, unsigned ready, unsigned flags);
 ptio_ssize ptio_source_poll(struct ptio_source *src, struct ptio_task *task,
 			    unsigned interest);
 
+/*
+ * ptio_source_poll_ready(self, task, interest) - a ready-made poll_ready
+ * slot for a stream whose struct begins with its struct ptio_source (SELF
+ * points at both): ptio_source_poll on it.  A vtable that uses it lets
+ * the provided machines answer from the source's cache without a call
+ * (ptio_wait_ready recognises it), which is the hot path of every fd
+ * stream.
+ */
+ptio_ssize ptio_source_poll_ready(void *self, struct ptio_task *task,
+				  unsigned interest);
+
 /* Forget readiness BITS (a non-blocking call just returned WOULD_BLOCK). */
 static inline void ptio_source_clear(struct ptio_source *src, unsigned bits)
 {

@@ -131,14 +131,37 @@ ptio_ssize ptio_fd_close(struct ptio_fd *f);
 /* Shut down the write side of a socket (the peer reads end of stream). */
 ptio_ssize ptio_fd_shutdown_write(struct ptio_fd *f);
 
-/* The trait objects. */
-struct ptio_ready ptio_fd_ready(struct ptio_fd *f);
-struct ptio_read ptio_fd_reader(struct ptio_fd *f);
-struct ptio_write ptio_fd_writer(struct ptio_fd *f);
-
 /* The vtables, for streams that embed a struct ptio_fd first. */
 extern const struct ptio_read_vt ptio_fd_read_vt;
 extern const struct ptio_write_vt ptio_fd_write_vt;
+
+/* The trait objects of F (inline: they are on every message's path). */
+static inline struct ptio_ready ptio_fd_ready(struct ptio_fd *f)
+{
+	struct ptio_ready o;
+
+	o.self = f;
+	o.vt = &ptio_fd_read_vt.ready;
+	return o;
+}
+
+static inline struct ptio_read ptio_fd_reader(struct ptio_fd *f)
+{
+	struct ptio_read o;
+
+	o.self = f;
+	o.vt = &ptio_fd_read_vt;
+	return o;
+}
+
+static inline struct ptio_write ptio_fd_writer(struct ptio_fd *f)
+{
+	struct ptio_write o;
+
+	o.self = f;
+	o.vt = &ptio_fd_write_vt;
+	return o;
+}
 
 /* ---- The poll backend -------------------------------------------------- */
 

@@ -97,6 +97,12 @@ undo:
 	return r;
 }
 
+ptio_ssize ptio_source_poll_ready(void *self, struct ptio_task *task,
+				  unsigned interest)
+{
+	return ptio_source_poll(self, task, interest);
+}
+
 /* Wake the waiters of SRC that BITS answer (HUP and ERROR answer both
  * slots).  Waking clears every slot a task holds here, so a task waiting
  * in both is woken once. */

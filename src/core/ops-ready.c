@@ -26,11 +26,41 @@ ptio_ssize ptio__wait_until(struct ptio_task *task, struct ptio_ready o,
 	return PTIO_PENDING;
 }
 
+/* The hot path of ptio_wait_ready: the running task, with budget left and
+ * no deadline, waits on a stream whose readiness is its source's cache
+ * (its vtable's poll_ready is ptio_source_poll_ready).  Then spending is
+ * one decrement, a wait needs no timer, and a cached answer no call.
+ * Returns false, having done nothing, when the slow path must run. */
+static bool wait_ready_fast(struct ptio_task *task, struct ptio_ready o,
+			    unsigned interest, ptio_ssize *r)
+{
+	struct ptio_loop *loop = task->loop;
+	struct ptio_source *src;
+	unsigned answer;
+
+	if (o.vt->poll_ready != ptio_source_poll_ready || loop == NULL ||
+	    loop->current != task || loop->budget == 0 ||
+	    (task->flags & PTIO__TASK_DEADLINE))
+		return false;
+	loop->budget--;
+	src = o.self;
+	answer = src->ready & (interest | PTIO_HUP | PTIO_ERROR);
+	if (answer != 0 && interest - 1u < PTIO_READ_WRITE &&
+	    !(src->flags & PTIO_SOURCE_CLOSED))
+		*r = (ptio_ssize)answer;
+	else
+		*r = ptio_source_poll(src, task, interest);
+	return true;
+}
+
 ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 			   unsigned interest)
 {
-	ptio_ssize r = ptio_task_spend(task);
+	ptio_ssize r;
 
+	if (wait_ready_fast(task, o, interest, &r))
+		return r;
+	r = ptio_task_spend(task);
 	if (r != 0)
 		return r;
 	return ptio__wait_until(task, o, interest, false, 0);

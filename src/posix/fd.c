@@ -288,14 +288,6 @@ static ptio_ssize fd_failed(struct ptio_fd *f, unsigned bit)
 	return ptio__errno();
 }
 
-static ptio_ssize fd_poll_ready(void *self, struct ptio_task *task,
-				unsigned interest)
-{
-	struct ptio_fd *f = self;
-
-	return ptio_source_poll(&f->src, task, interest);
-}
-
 /* After a read of GOT bytes into room for WANTED: on a byte stream, a
  * short read (but not end of stream) has drained it, unless the peer is
  * known to have hung up (PTIO_FD_HUNGUP: the next read returns end of
@@ -348,7 +340,11 @@ static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
 	if (n < 0)
 		return fd_failed(f, PTIO_READABLE);
 	fd_read_done(f, (size_t)n, len);
-	(void)ptio_readbuf_advance(rb, (size_t)n);
+	/* ptio_readbuf_advance without its check: read(2) wrote N <= LEN
+	 * bytes, all of them initialised now. */
+	rb->filled += (size_t)n;
+	if (rb->initialized < rb->filled)
+		rb->initialized = rb->filled;
 	return n;
 }
 
@@ -472,6 +468,16 @@ static ptio_ssize fd_write(void *self, const void *buf, size_t len)
 		return 0;
 	if (len > PTIO_SSIZE_MAX)
 		len = PTIO_SSIZE_MAX;
+	/* A socket needs no SIGPIPE guard (MSG_NOSIGNAL): the hot path of
+	 * every message goes straight to send(2). */
+	if (f->src.oflags & PTIO_FD_SOCKET) {
+		ssize_t w;
+
+		do
+			w = send(f->src.handle, buf, len, MSG_NOSIGNAL);
+		while (w < 0 && errno == EINTR);
+		return w < 0 ? fd_failed(f, PTIO_WRITABLE) : w;
+	}
 	return fd_do_write(f, buf, len, NULL, 0);
 }
 
@@ -508,41 +514,15 @@ static ptio_ssize fd_write_vectored(void *self, const struct ptio_iovec *iov,
 /* ---- 5. Vtables and trait objects ---------------------------------------- */
 
 const struct ptio_read_vt ptio_fd_read_vt = {
-	.ready = { .poll_ready = fd_poll_ready },
+	.ready = { .poll_ready = ptio_source_poll_ready },
 	.nb_read_buf = fd_read_buf,
 	.nb_read_buf_vectored = fd_read_buf_vectored,
 };
 
 const struct ptio_write_vt ptio_fd_write_vt = {
-	.ready = { .poll_ready = fd_poll_ready },
+	.ready = { .poll_ready = ptio_source_poll_ready },
 	.nb_write = fd_write,
 	.nb_write_vectored = fd_write_vectored,
 	.nb_flush = NULL, /* the kernel owns whatever was written */
 };
 
-struct ptio_ready ptio_fd_ready(struct ptio_fd *f)
-{
-	struct ptio_ready o;
-
-	o.self = f;
-	o.vt = &ptio_fd_read_vt.ready;
-	return o;
-}
-
-struct ptio_read ptio_fd_reader(struct ptio_fd *f)
-{
-	struct ptio_read o;
-
-	o.self = f;
-	o.vt = &ptio_fd_read_vt;
-	return o;
-}
-
-struct ptio_write ptio_fd_writer(struct ptio_fd *f)
-{
-	struct ptio_write o;
-
-	o.self = f;
-	o.vt = &ptio_fd_write_vt;
-	return o;
-}
