@@ -781,8 +781,12 @@ static int serve(void)
 {
 	ptio_ssize r;
 
-	r = ptio_tcp_listen(&srv.listener, &srv.loop, opt.host,
-			    (uint16_t)opt.port, 4096);
+	/* Out of descriptors, a client is closed at once rather than left
+	 * in the backlog with no answer (accept_fn then backs off). */
+	r = ptio_tcp_reserve_fd(true);
+	if (r >= 0)
+		r = ptio_tcp_listen(&srv.listener, &srv.loop, opt.host,
+				    (uint16_t)opt.port, 4096);
 	srv.listening = r >= 0;
 	if (r >= 0)
 		r = ptio_tcp_port(&srv.listener);

@@ -13,6 +13,7 @@
  * the suite also runs in one process (CK_FORK=no, e.g. under valgrind).
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -494,6 +495,100 @@ START_TEST(test_accept_emfile)
 }
 END_TEST
 
+/* The reserve descriptor: with it on, an accept that finds no descriptor
+ * still returns PTIO_EMFILE, but closes the waiting connections, so their
+ * clients read the end of the stream instead of waiting with no answer;
+ * the reserve is taken again, for the next time.  Without it, the client
+ * hears nothing. */
+static int reserve_client(uint16_t port)
+{
+	struct sockaddr_in a;
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(c, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	return c;
+}
+
+/* What the client C hears within MS: 0 for the end of the stream (or a
+ * reset), 1 for nothing. */
+static int reserve_heard(int c, int ms)
+{
+	struct pollfd p = { .fd = c, .events = POLLIN };
+	char byte;
+
+	if (poll(&p, 1, ms) <= 0)
+		return 1;
+	return recv(c, &byte, 1, 0) > 0 ? 2 : 0;
+}
+
+/* Lower the descriptor limit to the lowest free descriptor, so nothing
+ * more can be opened (FD is any open descriptor); returns the old limit
+ * in OLD. */
+static void reserve_exhaust(int fd, struct rlimit *old)
+{
+	struct rlimit low;
+	int probe = dup(fd);
+
+	ck_assert_int_ge(probe, 0);
+	close(probe);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, old), 0);
+	low = *old;
+	low.rlim_cur = (rlim_t)probe;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+}
+
+START_TEST(test_accept_emfile_reserve)
+{
+	struct ptio_fd lis;
+	struct rlimit old;
+	ptio_ssize port, r;
+	int c1, c2, c3, n;
+
+	PTIO_CK_OK(ptio_tcp_listen(&lis, &ptio_test_loop, NULL, 0, 0));
+	port = ptio_tcp_port(&lis);
+	ck_assert_int_gt(port, 0);
+	/* Without the reserve: PTIO_EMFILE, and the client hears nothing. */
+	c1 = reserve_client((uint16_t)port);
+	reserve_exhaust(ptio_fd_fileno(&lis), &old);
+	ck_assert_int_eq(ptio_tcp_nb_accept(&lis), PTIO_EMFILE);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(reserve_heard(c1, 100), 1);
+	/* With it: still PTIO_EMFILE, but both waiting clients are told. */
+	PTIO_CK_OK(ptio_tcp_reserve_fd(true));
+	c2 = reserve_client((uint16_t)port);
+	c3 = reserve_client((uint16_t)port);
+	reserve_exhaust(ptio_fd_fileno(&lis), &old);
+	ck_assert_int_eq(ptio_tcp_nb_accept(&lis), PTIO_EMFILE);
+	/* The reserve was taken again: still nothing free. */
+	ck_assert_int_eq(dup(ptio_fd_fileno(&lis)), -1);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(reserve_heard(c1, 2000), 0);
+	ck_assert_int_eq(reserve_heard(c2, 2000), 0);
+	ck_assert_int_eq(reserve_heard(c3, 2000), 0);
+	/* Nothing is left waiting, and accepting works again. */
+	ck_assert_int_eq(ptio_tcp_nb_accept(&lis), PTIO_WOULD_BLOCK);
+	close(c1);
+	c1 = reserve_client((uint16_t)port);
+	r = ptio_tcp_nb_accept(&lis);
+	for (n = 0; r == PTIO_WOULD_BLOCK && n < 100; n++) {
+		usleep(10000);
+		r = ptio_tcp_nb_accept(&lis);
+	}
+	ck_assert_int_ge(r, 0);
+	close((int)r);
+	PTIO_CK_OK(ptio_tcp_reserve_fd(false));
+	close(c1);
+	close(c2);
+	close(c3);
+	PTIO_CK_OK(ptio_fd_close(&lis));
+}
+END_TEST
+
 /* Writing to a TCP peer that has gone: an error, never SIGPIPE. */
 static struct gone {
 	struct ptio_fd lis, cli;
@@ -775,6 +870,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_accept_deadline);
 	tcase_add_test(tc, test_connect_deadline);
 	tcase_add_test(tc, test_accept_emfile);
+	tcase_add_test(tc, test_accept_emfile_reserve);
 	tcase_add_test(tc, test_write_to_closed_tcp_peer);
 	suite_add_tcase(s, tc);
 

@@ -89,10 +89,12 @@ static inline int ptio_fd_fileno(const struct ptio_fd *f)
  * O_NONBLOCK, find out whether it is a socket or a pipe, and attach it to
  * the loop's backend.  FLAGS may hold PTIO_FD_NOCLOSE (the stream does not
  * own FD); any other bit is PTIO_EINVAL.  Returns 0 or an error (PTIO_EBADF
- * for a bad fd; the backend's error, e.g. PTIO_EINVAL from select for
- * fd >= FD_SETSIZE).  On error nothing is left registered, FD is neither
- * closed nor left non-blocking, and F is in the closed state (closing it
- * again does nothing).
+ * for a bad fd; PTIO_EBUSY when another open stream of this loop already
+ * has FD: one descriptor, one stream, whose read and write waiter slots
+ * serve a reading and a writing task; the backend's error, e.g.
+ * PTIO_EINVAL from select for fd >= FD_SETSIZE).  On error nothing is
+ * left registered, FD is neither closed nor left non-blocking, and F is
+ * in the closed state (closing it again does nothing).
  */
 ptio_ssize ptio_fd_open(struct ptio_fd *f, struct ptio_loop *loop, int fd,
 			unsigned flags);
@@ -186,9 +188,9 @@ static inline struct ptio_write ptio_fd_writer(struct ptio_fd *f)
  */
 struct ptio_poll {
 	struct ptio_backend base;    /* first */
-	struct pollfd *pfd;          /* one entry per source that has had a
-					waiter and is not detached; fd is
-					negative while nobody waits */
+	struct pollfd *pfd;          /* one entry per attached source (made
+					by ptio_fd_open); fd is negative
+					while nobody waits */
 	struct ptio_source **src;    /* the source of each pfd entry */
 	size_t n;                    /* entries in use */
 	size_t cap;                  /* entries allocated */
@@ -335,6 +337,20 @@ ptio_ssize ptio_tcp_port(struct ptio_fd *f);
  */
 ptio_ssize ptio_tcp_nb_accept(struct ptio_fd *listener);
 
+/*
+ * ptio_tcp_reserve_fd(on) - keep one spare descriptor in reserve for the
+ * accept helpers (off by default; one reserve for the whole process).
+ * When the process is out of descriptors, accept(2) fails with EMFILE or
+ * ENFILE and the connection stays in the backlog, its client waiting with
+ * no answer.  With the reserve on, ptio_tcp_nb_accept and ptio_tcp_accept
+ * then free the spare, accept and close the connections that wait (at
+ * most 64 per call; their clients read the end of the stream at once),
+ * take the spare again, and still return PTIO_EMFILE or PTIO_ENFILE so
+ * the caller backs off.  Turning it on opens /dev/null; returns 0 or that
+ * error.  Safe to call from any thread.
+ */
+ptio_ssize ptio_tcp_reserve_fd(bool on);
+
 /* Turn Nagle's algorithm off (ON true) or on for a TCP stream; 0 or an
  * error.  ptio_tcp_connect, ptio_tcp_accept and ptio_tcp_nb_accept turn
  * it off on every connection they make or accept, so that a small reply
@@ -348,8 +364,11 @@ ptio_ssize ptio_tcp_set_nodelay(struct ptio_fd *f, bool on);
  * the new non-blocking, close-on-exec descriptor (>= 0, TCP_NODELAY set;
  * to pass to ptio_fd_open) or an error.  PTIO_EMFILE/PTIO_ENFILE are
  * returned as errors, never retried in a loop: back off (ptio_sleep)
- * before accepting again, or the listener, still readable, would spin.
- * PTIO_ECONNABORTED is skipped silently.
+ * before accepting again, or the listener, still readable, would spin
+ * (and see ptio_tcp_reserve_fd).  A connection that met a network error
+ * while it waited (ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN,
+ * ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH: accept(2) says to treat
+ * them like EAGAIN) is skipped silently, and the next one is taken.
  */
 ptio_ssize ptio_tcp_accept(struct ptio_op *op, struct ptio_fd *listener);
 

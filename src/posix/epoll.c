@@ -179,6 +179,10 @@ static ptio_ssize ep_attach(struct ptio_backend *be, struct ptio_source *src)
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 	ev.data.fd = fd;
 	if (epoll_ctl(eb->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		/* Another stream holds this descriptor (the kernel still
+		 * watches it for that one): the same error as poll's. */
+		if (errno == EEXIST)
+			return PTIO_EBUSY;
 		if (errno != EPERM)
 			return ptio__errno();
 		/* A regular file, or a device that cannot wait (/dev/null):

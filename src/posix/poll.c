@@ -147,7 +147,7 @@ static void poll_set(struct ptio_poll *pb, size_t i,
 	p->events = events;
 }
 
-/* A new entry for SRC, asking for EVENTS (not 0). */
+/* A new entry for SRC, asking for EVENTS (0: disabled). */
 static POLL_RARE ptio_ssize poll_add(struct ptio_poll *pb,
 				     struct ptio_source *src, short events)
 {
@@ -293,6 +293,19 @@ static size_t poll_registrations(struct ptio_backend *be)
 	return poll_of(be)->armed;
 }
 
+/* Give SRC its entry now, disabled until a task waits: the descriptor is
+ * then known to be SRC's, and a second stream on it is refused here with
+ * PTIO_EBUSY instead of tripping over SRC's entry at its first wait. */
+static ptio_ssize poll_attach(struct ptio_backend *be, struct ptio_source *src)
+{
+	struct ptio_poll *pb = poll_of(be);
+	int fd = (int)src->handle;
+
+	if (fd >= 0 && (size_t)fd < pb->nslot && pb->slot[fd] >= 0)
+		return pb->src[pb->slot[fd]] == src ? 0 : PTIO_EBUSY;
+	return poll_add(pb, src, 0);
+}
+
 static void poll_detach(struct ptio_backend *be, struct ptio_source *src)
 {
 	struct ptio_poll *pb = poll_of(be);
@@ -308,7 +321,7 @@ static const struct ptio_backend_vt poll_vt = {
 	.wait = poll_wait,
 	.update = poll_update,
 	.registrations = poll_registrations,
-	.attach = NULL, /* nothing to do until a task waits */
+	.attach = poll_attach,
 	.detach = poll_detach,
 };
 

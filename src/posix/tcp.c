@@ -6,11 +6,13 @@
  * state lives in the caller's op and fd stream (locals do not survive a
  * suspension).
  *
- * Divided into: addresses and sockets, listen, accept, connect.
+ * Divided into: addresses and sockets, listen, accept (and its reserve
+ * descriptor), connect.
  */
 #define _GNU_SOURCE 1 /* accept4 */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -185,8 +187,93 @@ static int tcp_sys_accept(int fd)
 #endif
 }
 
+/* The reserve descriptor.  When the process runs out of descriptors, accept fails with EMFILE and
+ * the connection stays in the backlog: its client waits with no answer
+ * until it gives up.  With the reserve on, one spare descriptor is kept
+ * open; at EMFILE it is given back, the waiting connections are accepted
+ * and closed at once (their clients see the end of the stream), and the
+ * spare is taken again.  It is shared by every loop and thread, so it is
+ * handed over with atomic exchanges: a thread that finds it taken sheds
+ * nothing this time. */
+
+#define TCP_SHED_MAX 64 /* connections closed per EMFILE, at most */
+
+static atomic_int tcp_reserve = -1;
+static atomic_bool tcp_reserve_on;
+
+/* Open a spare descriptor and make it the reserve, unless there is one. */
+static ptio_ssize tcp_reserve_take(void)
+{
+	int expected = -1;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ptio__errno();
+	if (!atomic_compare_exchange_strong(&tcp_reserve, &expected, fd))
+		close(fd);
+	return 0;
+}
+
+ptio_ssize ptio_tcp_reserve_fd(bool on)
+{
+	int fd;
+
+	atomic_store(&tcp_reserve_on, on);
+	if (on)
+		return atomic_load(&tcp_reserve) >= 0 ? 0 : tcp_reserve_take();
+	fd = atomic_exchange(&tcp_reserve, -1);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* Descriptors ran out with connections waiting on listener LFD: free the
+ * reserve, accept and close what waits (a bounded number, so that a flood
+ * cannot hold the loop), and take the reserve again. */
+static void tcp_shed(int lfd)
+{
+	int fd = atomic_exchange(&tcp_reserve, -1);
+	int n, s;
+
+	if (fd < 0)
+		return;
+	close(fd);
+	for (n = 0; n < TCP_SHED_MAX; n++) {
+		s = tcp_sys_accept(lfd);
+		if (s < 0)
+			break;
+		close(s);
+	}
+	(void)tcp_reserve_take();
+}
+
+/* True for the errors accept(2) says to treat like EAGAIN and retry: a
+ * network error the pending connection met on its way (ECONNABORTED: it
+ * was reset while it waited), which ends that connection only. */
+static bool tcp_accept_skip(int e)
+{
+	switch (e) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENETDOWN:
+	case ENOPROTOOPT:
+	case EHOSTDOWN:
+#ifdef ENONET
+	case ENONET:
+#endif
+	case EHOSTUNREACH:
+	case EOPNOTSUPP:
+	case ENETUNREACH:
+		return true;
+	default:
+		return false;
+	}
+}
+
 ptio_ssize ptio_tcp_nb_accept(struct ptio_fd *listener)
 {
+	ptio_ssize r;
 	int s;
 
 	if (listener->src.handle < 0)
@@ -200,17 +287,18 @@ ptio_ssize ptio_tcp_nb_accept(struct ptio_fd *listener)
 			(void)tcp_nodelay(s, true);
 			return s;
 		}
-		/* A connection reset while it waited in the backlog
-		 * (ECONNABORTED; EPROTO on some hosts) is gone: take the
-		 * next one. */
-		if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO)
+		if (tcp_accept_skip(errno))
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			ptio_source_clear(&listener->src, PTIO_READABLE |
 						       PTIO_HUP | PTIO_ERROR);
 			return PTIO_WOULD_BLOCK;
 		}
-		return ptio__errno();
+		r = ptio__errno();
+		if ((r == PTIO_EMFILE || r == PTIO_ENFILE) &&
+		    atomic_load(&tcp_reserve_on))
+			tcp_shed(listener->src.handle);
+		return r;
 	}
 }
 
