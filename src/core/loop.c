@@ -90,8 +90,8 @@ void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
 void ptio__task_quiesce(struct ptio_task *task)
 {
 	ptio__timer_remove(task);
-	if (!(task->flags & PTIO__TASK_QUEUED) && task->u.source != NULL)
-		ptio__source_unwait(task->u.source, task);
+	if (!(task->flags & PTIO__TASK_QUEUED))
+		ptio__task_unwait(task);
 }
 
 void ptio_task_wake(struct ptio_task *task)

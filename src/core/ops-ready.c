@@ -71,15 +71,16 @@ ptio_ssize ptio_ready_until(struct ptio_op *op, struct ptio_ready o,
 /* ---- Sleeping ----------------------------------------------------------- */
 
 /* One poll of a sleep that ends at op->p.until.  A sleep that is over
- * wins over a deadline that passed at the same time; it still spends, so
- * a loop of zero-tick sleeps yields like any other. */
+ * wins over a deadline that passed at the same time (not over an abort,
+ * which spend has consumed); it still spends, so a loop of zero-tick
+ * sleeps yields like any other. */
 static ptio_ssize sleep_poll(struct ptio_op *op)
 {
 	struct ptio_task *task = op->task;
 	ptio_ssize r = ptio_task_spend(task);
 	ptio_tick limit;
 
-	if (r == PTIO_PENDING)
+	if (r == PTIO_PENDING || r == PTIO_ECANCELED) /* abort wins */
 		return r;
 	if (ptio_tick_reached(task->loop->now, op->p.until))
 		return 0;
