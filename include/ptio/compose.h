@@ -69,8 +69,11 @@
  *  5. A branch waits on one thing at a time, as every provided machine
  *     does; a select cannot be a branch of another select in the same
  *     task (start a child task for that).
- *  6. The branches run in the select's task, so a branch must not wait
- *     on a source slot that task already holds for another purpose.
+ *  6. During a pass the task already holds the slots of the branches
+ *     polled before: a branch's call must not close or free another
+ *     branch's stream (finish the select first).  Between passes it
+ *     holds them all, and closing a stream then is fine (the close wakes
+ *     the task, which lets go of every slot).
  *
  * CHILD TASKS and JOIN.
  *

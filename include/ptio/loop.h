@@ -15,8 +15,9 @@
  *                      fake).
  *
  * Nothing here allocates.  A task holds a registration (a waiter slot on
- * one source, or an armed timer) only while it sleeps: every wake clears
- * both before the task runs.  So when a task's machine finishes, the loop
+ * one source, or on each branch's source in a select, and an armed timer)
+ * only while it sleeps: every wake clears all of them before the task
+ * runs.  So when a task's machine finishes, the loop
  * holds nothing that points at it and its memory may be freed at once.
  * Free it after the machine has returned, not inside it (PTIO_RETURN and
  * PTIO_END reset the continuation, which lives in the task): make the task
