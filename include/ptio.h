@@ -21,6 +21,7 @@
 #include "ptio/io.h"
 #include "ptio/loop.h"
 #include "ptio/ops.h"
+#include "ptio/compose.h"
 #include "ptio/bytes.h"
 #include "ptio/bufread.h"
 #include "ptio/adapters.h"

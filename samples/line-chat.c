@@ -30,7 +30,11 @@
  * broadcast) and a writer that sends the client's outbox, a 16 KiB ring.
  * Broadcasting only appends to outboxes and wakes the writers, so one
  * slow client never holds up the others; a client whose outbox would
- * overflow is disconnected instead ("leave clientN slow").
+ * overflow is disconnected instead ("leave clientN slow").  A client that
+ * stops reading is dropped at the latest by its idle deadline, even when
+ * its writer is blocked in write_all on the full socket: the writer is
+ * aborted (ptio_task_abort), its write_all returns PTIO_ECANCELED, and it
+ * hangs up.  (Waking it would only make it wait for the socket again.)
  *
  * --exit-after N: stop accepting after N clients have left, and exit
  * once the rest have gone (for tests).  The exit status is 0, or 1 on a
@@ -72,6 +76,7 @@ struct client {
 	bool closing;       /* no more reading; the writer drains and ends */
 	bool reader_done;
 	bool kicked;        /* drop the outbox, hang up at once */
+	bool writing;       /* the writer is in write_all */
 	const char *why;    /* the reason logged when it leaves */
 	size_t head, len;   /* the outbox holds out[head, head + len) mod size */
 	size_t wlen;        /* bytes of the write in progress */
@@ -98,14 +103,15 @@ static struct {
 
 /* ---- Outboxes and broadcasting ------------------------------------------------- */
 
-/* Hang up on C as soon as its writer runs. */
+/* Hang up on C as soon as its writer runs: abort it, since it may be
+ * blocked in write_all on a client that no longer reads. */
 static void kick(struct client *c, const char *why)
 {
 	c->kicked = true;
 	c->closing = true;
 	if (c->why == NULL)
 		c->why = why;
-	ptio_task_wake(&c->writer);
+	ptio_task_abort(&c->writer);
 }
 
 /* Queue N bytes for C; a client that cannot take them is kicked. */
@@ -185,9 +191,13 @@ static void announce_left(struct client *c)
 static void reader_finished(struct client *c, ptio_ssize r)
 {
 	if (r == PTIO_ETIMEDOUT) {
+		c->why = "idle";
 		sendf(c, "error: idle for %lu ms, bye\n",
 		      (unsigned long)opt.idle_ms);
-		c->why = "idle";
+		/* A writer still in write_all has a full socket: the client
+		 * reads no more than it writes, and the bye cannot reach it. */
+		if (c->writing)
+			kick(c, "idle");
 	} else if (c->why == NULL) {
 		c->why = r == 0 ? "quit" : ptio_strerror(r);
 	}
@@ -296,8 +306,10 @@ static ptio_ssize writer_task(struct ptio_task *task)
 		c->wlen = c->len;
 		if (c->wlen > OUTBOX_BYTES - c->head)
 			c->wlen = OUTBOX_BYTES - c->head;
+		c->writing = true;
 		PTIO_AWAIT(&task->pt, r, ptio_write_all(&c->wop,
 			ptio_fd_writer(&c->fd), c->out + c->head, c->wlen));
+		c->writing = false;
 		if (r < 0) {
 			if (c->why == NULL)
 				c->why = ptio_strerror(r);

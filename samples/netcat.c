@@ -25,8 +25,10 @@
  * the socket to stdout until the peer closes.  When the peer closes first,
  * netcat stops reading stdin if it is waiting for it (an idle terminal),
  * but finishes sending what stdin still has (a file or a pipe that keeps
- * coming).  The exit status is 0, or 1 after any error (reported on
- * stderr).
+ * coming).  When writing to stdout fails (a broken pipe) or the socket
+ * errs, the upload is aborted (ptio_task_abort) even if it is blocked
+ * sending to a peer that has stopped reading, so netcat exits.  The exit
+ * status is 0, or 1 after any error (reported on stderr).
  *
  * Divided into: state, the two directions, setting up, main.
  */
@@ -58,6 +60,7 @@ static struct {
 	struct ptio_op setup_op, up_op, down_op;
 	bool up_reading;     /* up is waiting for stdin, holding no data */
 	bool up_done, down_done, peer_done;
+	bool down_failed;    /* down ended with an error */
 	int status;
 	size_t up_len, down_len;
 	uint8_t up_buf[16384], down_buf[16384];
@@ -95,14 +98,16 @@ static ptio_ssize up_task(struct ptio_task *task)
 		if (r == 0)
 			break;
 		if (r < 0) {
-			fail("reading stdin", r);
+			if (r != PTIO_ECANCELED) /* aborted by down */
+				fail("reading stdin", r);
 			break;
 		}
 		nc.up_len = (size_t)r; /* the argument must survive the await */
 		PTIO_AWAIT(&task->pt, r, ptio_write_all(&nc.up_op,
 			ptio_fd_writer(&nc.sock), nc.up_buf, nc.up_len));
 		if (r < 0) {
-			fail("sending", r);
+			if (r != PTIO_ECANCELED)
+				fail("sending", r);
 			break;
 		}
 	}
@@ -127,6 +132,7 @@ static ptio_ssize down_task(struct ptio_task *task)
 			break;
 		if (r < 0) {
 			fail("receiving", r);
+			nc.down_failed = true;
 			break;
 		}
 		nc.down_len = (size_t)r;
@@ -134,13 +140,18 @@ static ptio_ssize down_task(struct ptio_task *task)
 			ptio_fd_writer(&nc.out), nc.down_buf, nc.down_len));
 		if (r < 0) {
 			fail("writing stdout", r);
+			nc.down_failed = true;
 			break;
 		}
 	}
 	nc.peer_done = true;
-	/* Stop the other direction only where it holds nothing: waiting for
-	 * stdin.  Sending what it already read goes on. */
-	if (!nc.up_done && nc.up_reading) {
+	/* After an error, stop the other direction wherever it is: it ends
+	 * its await with PTIO_ECANCELED and finishes.  After the peer's
+	 * close, stop it only where it holds nothing, waiting for stdin:
+	 * sending what it already read goes on. */
+	if (!nc.up_done && nc.down_failed) {
+		ptio_task_abort(&nc.up);
+	} else if (!nc.up_done && nc.up_reading) {
 		ptio_task_cancel(&nc.up);
 		nc.up_done = true;
 	}

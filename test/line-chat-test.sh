@@ -6,8 +6,9 @@
 # Cases: lines from one client reach another; an over-long line and a
 # line that is not UTF-8 are answered with error lines and dropped; an
 # idle client is told and hung up on; a client over --max-clients is
-# refused; --exit-after ends the server cleanly.  The server says which
-# backend it runs on; make check runs this once per backend, with
+# refused; --exit-after ends the server cleanly; a client that stops
+# reading is dropped even while its writer is blocked.  The server says
+# which backend it runs on; make check runs this once per backend, with
 # PTIO_BACKEND set, and then it must be that one.
 #
 # The server's output is $tmp/server.out and server.err, the listening
@@ -150,6 +151,41 @@ if command -v socat >/dev/null 2>&1; then
 	fi
 else
 	echo "SKIP: socat not installed: not tried as a client"
+fi
+
+# 5. A client that stops reading (its stdout is a FIFO nobody reads)
+# while another floods short lines: each round adds little to its outbox,
+# so its socket fills up first (some MB) and its writer blocks in
+# write_all; then the outbox fills.  It must still be dropped, for being
+# slow or at its idle deadline, and the server exit.  (Merely waking the
+# blocked writer, as kicking it once did, left it waiting on the socket
+# for good, most runs.)
+rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
+if start --idle 3000 --exit-after 2; then
+	mkfifo "$tmp/b.in" "$tmp/stuck" || exit 99
+	exec 3<>"$tmp/b.in"
+	exec 4<>"$tmp/stuck"
+	"$nc" 127.0.0.1 "$port" <"$tmp/b.in" >"$tmp/stuck" 2>"$tmp/b.err" \
+		3>&- 4>&- &
+	bpid=$!
+	pids="$pids $bpid"
+	await_line "$spid" "$tmp/server.out" '/^join client1$/p' ||
+		fail "the stuck client did not join"
+	yes x | head -n 3000000 >"$tmp/a.in"
+	run 60 a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
+	ast=$st
+	wait_pid "$spid" 20
+	if [ $ast -eq 0 ] && [ $st -eq 0 ] &&
+	   grep -Eq '^leave client1 (slow|idle)$' "$tmp/server.out"; then
+		pass "a client that stops reading is dropped"
+	else
+		fail "stuck client (A $ast, server $st)"
+	fi
+	wait_pid "$bpid" 0 >/dev/null  # stuck writing to the FIFO: killed
+	exec 3>&- 4>&-
+	rm -f "$tmp/a.in"
+else
+	fail "the server did not start"
 fi
 
 [ $failures -eq 0 ]

@@ -73,6 +73,14 @@ test_check_coop_CFLAGS = $(TEST_CC_FLAGS)
 test_check_coop_LDADD = $(TEST_LIBS)
 test_check_coop_LDFLAGS = $(AM_LDFLAGS) -no-install
 
+check_PROGRAMS += test/check-compose
+TESTS += test/check-compose
+test_check_compose_SOURCES = test/check-compose.c $(FAKE_CORE) \
+	$(TEST_COMMON)
+test_check_compose_CFLAGS = $(TEST_CC_FLAGS)
+test_check_compose_LDADD = $(TEST_LIBS)
+test_check_compose_LDFLAGS = $(AM_LDFLAGS) -no-install
+
 ## The machines again with label-address continuations, whatever configure
 ## chose.  The continuation's size is part of struct ptio_task, so this
 ## program links its own copy of the core built the same way instead of
@@ -92,6 +100,16 @@ test_check_pt_addrlabels_SOURCES = test/check-pt.c test/pt-alone.c \
 test_check_pt_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
 test_check_pt_addrlabels_CFLAGS = $(TEST_CC_FLAGS)
 test_check_pt_addrlabels_LDADD = test/libptio-core-addrlabels.la $(CHECK_LIBS)
+
+check_PROGRAMS += test/check-compose-addrlabels
+TESTS += test/check-compose-addrlabels
+test_check_compose_addrlabels_SOURCES = test/check-compose.c test/runner.c \
+	test/helpers.h $(FAKE_CORE)
+test_check_compose_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DPTIO_CONF_LC_ADDRLABELS -DPTIO_TEST_NO_FD
+test_check_compose_addrlabels_CFLAGS = $(TEST_CC_FLAGS)
+test_check_compose_addrlabels_LDADD = test/libptio-core-addrlabels.la \
+	$(CHECK_LIBS)
 
 ## ---- the Check suites of the hosted POSIX layer: fd streams
 ## over socketpairs and pipes and the TCP helpers over loopback, on each

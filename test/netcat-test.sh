@@ -5,7 +5,8 @@
 # Cases: two netcats exchanging 1 MiB each way at once over one socket;
 # half-close (stdin ends, the peer still gets everything and answers);
 # the peer closing while stdin is idle; netcat against socat in both roles
-# (when socat is installed); a refused connection; -w giving up.  The
+# (when socat is installed); a refused connection; -w giving up; a broken
+# stdout while the upload is blocked on a peer that stopped reading.  The
 # first listener says which backend it runs on; make check runs this once
 # per backend, with PTIO_BACKEND set, and then it must be that one.
 #
@@ -144,5 +145,44 @@ if [ $st -eq 1 ] && grep -q 'accepting: timed out' "$tmp/l.err"; then
 else
 	fail "-w (status $st)"
 fi
+
+# 7. stdout breaks while the peer is still sending, and the upload is
+# blocked on a peer that has stopped reading (its stdout is a FIFO nobody
+# reads): netcat must still say why and exit with status 1, not hang.
+rm -f "$tmp"/*.out "$tmp"/*.err
+head -c 33554432 /dev/zero >"$tmp/big" || exit 99
+mkfifo "$tmp/stuck" || exit 99
+exec 4<>"$tmp/stuck"
+"$nc" -l 127.0.0.1 0 <"$tmp/a.in" >"$tmp/stuck" 2>"$tmp/l.err" 3>&- 4>&- &
+lpid=$!
+pids="$pids $lpid"
+if await_port "$lpid" "$tmp/l.err"; then
+	# The client's stdout is a pipe to `head -c 1`, which leaves at once.
+	sh -c '"$1" 127.0.0.1 "$2" <"$3" 2>"$4" & echo $! >"$5"; wait $!;
+	       echo $? >"$6"' sh "$nc" "$port" "$tmp/big" "$tmp/c.err" \
+		"$tmp/c.pid" "$tmp/c.st" 3>&- 4>&- | head -c 1 >/dev/null &
+	n=0
+	while [ ! -s "$tmp/c.st" ] && [ $n -lt 300 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	if [ -s "$tmp/c.st" ]; then
+		cst=$(cat "$tmp/c.st")
+	else
+		cst=124
+		[ -s "$tmp/c.pid" ] && kill -KILL "$(cat "$tmp/c.pid")" 2>/dev/null
+	fi
+	if [ "$cst" -eq 1 ] &&
+	   grep -q 'writing stdout: broken pipe' "$tmp/c.err"; then
+		pass "broken stdout while the upload is blocked: exit 1"
+	else
+		fail "broken stdout (client $cst)"
+	fi
+else
+	fail "the listener did not start"
+fi
+wait_pid "$lpid" 0 >/dev/null  # stuck writing to the FIFO: killed
+exec 4>&-
+rm -f "$tmp/big"
 
 [ $failures -eq 0 ]

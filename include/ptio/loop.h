@@ -15,8 +15,9 @@
  *                      fake).
  *
  * Nothing here allocates.  A task holds a registration (a waiter slot on
- * one source, or an armed timer) only while it sleeps: every wake clears
- * both before the task runs.  So when a task's machine finishes, the loop
+ * one source, or on each branch's source in a select, and an armed timer)
+ * only while it sleeps: every wake clears all of them before the task
+ * runs.  So when a task's machine finishes, the loop
  * holds nothing that points at it and its memory may be freed at once.
  * Free it after the machine has returned, not inside it (PTIO_RETURN and
  * PTIO_END reset the continuation, which lives in the task): make the task
@@ -43,6 +44,7 @@ extern "C" {
 
 struct ptio_loop;
 struct ptio_task;
+struct ptio_select; /* ptio/compose.h */
 
 /* ---- Tasks ------------------------------------------------------------ */
 
@@ -61,12 +63,16 @@ struct ptio_task {
 	union {
 		struct ptio_task *next;      /* run queue link, while queued */
 		struct ptio_source *source;  /* the source waited on, while waiting */
+		struct ptio_select *sel;     /* the select waited in, while
+						waiting in one (ptio/compose.h) */
 	} u;
 	struct ptio_loop *loop;   /* the loop it was started on */
 	ptio_task_fn fn;          /* the top-level machine */
 	ptio_pt pt;               /* the top-level machine's continuation */
 	uint8_t flags;            /* the loop's own bookkeeping */
-	uint8_t readiness;        /* readiness delivered by the last wake */
+	uint8_t readiness;        /* readiness delivered by the last wake,
+				     in the low four bits; the high four
+				     are the loop's own bookkeeping */
 };
 
 /* A task that can sleep and have a deadline: a task plus its node in the
@@ -108,6 +114,34 @@ void ptio_task_wake(struct ptio_task *task);
  * takes effect when its machine returns. */
 void ptio_task_cancel(struct ptio_task *task);
 
+/*
+ * Abort TASK from outside so that it cleans up after itself: its current
+ * await returns PTIO_ECANCELED at its next resume, and its machine runs
+ * its own error path (closes its stream, frees its memory) and then goes
+ * on to its end as usual.  Whatever TASK waited on (a source, a timer, a
+ * select's branches) is unregistered now and TASK is queued; on a queued
+ * or running task the abort waits for its next await.  The awaited op
+ * keeps its partial progress: ptio_op_done tells how much a write_all or
+ * read_exact had done.  A no-op on a task that is not alive.
+ *
+ * Who delivers it: ptio_task_spend, i.e. every provided machine,
+ * PTIO_NB_AWAIT, ptio_wait_ready, sleeps, child waits and selects
+ * (ptio/compose.h), once: the abort is consumed by the await that
+ * returns it, so the cleanup may await again (say, a goodbye line under
+ * a deadline).  A machine that suspends with PTIO_WAIT_UNTIL on a
+ * condition of its own should add ptio_task_aborting(task) to it.
+ *
+ * Abort or cancel: cancel forgets the task at once and never calls its
+ * machine again (for a task whose memory and streams you reclaim
+ * yourself); abort lets the task reclaim them.  The code is always
+ * PTIO_ECANCELED: a task has no room to carry another (16 bytes on a
+ * 32-bit target); keep a reason in your own struct if the task needs one.
+ */
+void ptio_task_abort(struct ptio_task *task);
+
+/* True while an abort of TASK waits to be delivered. */
+bool ptio_task_aborting(const struct ptio_task *task);
+
 /* Deadlines for every wait of TT; see the top of this file.  Setting a
  * deadline on a task that is waiting wakes it so it re-arms. */
 void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when);
@@ -129,7 +163,9 @@ bool ptio_task_alive(const struct ptio_task *task);
  *                    other ready task, and the budget is full again when
  *                    it next runs (PTIO_AWAIT it, and it returns 0 then);
  *   PTIO_ETIMEDOUT   TASK's deadline has passed (see the top of this
- *                    file), whether or not its I/O would block.
+ *                    file), whether or not its I/O would block;
+ *   PTIO_ECANCELED   TASK was aborted (ptio_task_abort); this delivers
+ *                    the abort, which is not reported again.
  * So a peer that always has data ready, or a stream that claims to be
  * ready and never is, holds the loop for at most one budget, and a
  * deadline fires in time even while data flows: at the latest in the

@@ -17,6 +17,7 @@
 #include <ptio/io.h>
 #include <ptio/loop.h>
 #include <ptio/ops.h>
+#include <ptio/compose.h>
 
 /* ---- Task flags (struct ptio_task's flags) ------------------------------ */
 
@@ -29,6 +30,12 @@
 #define PTIO__TASK_TIMED    0x40u /* a struct ptio_timed_task */
 #define PTIO__TASK_WOKEN    0x80u /* woken while running: queued when it
 				     suspends */
+
+/* The high four bits of a task's readiness byte are flags too (the
+ * flags byte is full, and a task must stay 16 bytes): */
+#define PTIO__READINESS    0x0Fu /* the readiness bits proper */
+#define PTIO__TASK_ABORT   0x40u /* an abort waits to be delivered */
+#define PTIO__TASK_SELECT  0x80u /* waiting in the select at u.sel */
 
 /* The timed task of TASK, which must be one. */
 #define PTIO__TIMED(task) \
@@ -61,6 +68,14 @@ void ptio__task_quiesce(struct ptio_task *task);
 
 /* Clear every slot of SRC that TASK holds and tell the backend. */
 void ptio__source_unwait(struct ptio_source *src, struct ptio_task *task);
+
+/* Clear every waiter slot TASK holds, on its one source or, waiting in a
+ * select, on each branch's (io-source.c).  TASK must not be queued. */
+void ptio__task_unwait(struct ptio_task *task);
+
+/* Clear the waiter slots of every branch of SEL, which TASK runs
+ * (compose.c). */
+void ptio__select_unwait(struct ptio_select *sel, struct ptio_task *task);
 
 /* When TASK's current wait should end at the latest: the earlier of WHEN
  * (if HAS_WHEN) and the task's deadline.  Returns false if neither is set

@@ -7,6 +7,9 @@
  * loop can undo the wait from either side: the source wakes the task, or
  * the task's timer fires or it is woken or cancelled and leaves the
  * source.  Either way both sides forget each other before the task runs.
+ * The one exception is a select (ptio/compose.h): its task waits on each
+ * branch's source, and its u.sel link leads to them all, so any wake
+ * clears every one of them just the same.
  */
 #include <ptio/err.h>
 #include "core/internal.h"
@@ -46,6 +49,14 @@ void ptio__source_unwait(struct ptio_source *src, struct ptio_task *task)
 	}
 	task->u.source = NULL;
 	(void)backend_update(loop, src); /* removal cannot need memory */
+}
+
+void ptio__task_unwait(struct ptio_task *task)
+{
+	if (task->readiness & PTIO__TASK_SELECT)
+		ptio__select_unwait(task->u.sel, task);
+	else if (task->u.source != NULL)
+		ptio__source_unwait(task->u.source, task);
 }
 
 ptio_ssize ptio_source_poll(struct ptio_source *src, struct ptio_task *task,
@@ -114,7 +125,9 @@ static void wake_waiters(struct ptio_source *src, unsigned bits)
 	for (i = 0; i < 2; i++) {
 		t = src->waiter[i];
 		if (t != NULL && (bits & ((1u << i) | PTIO_HUP | PTIO_ERROR))) {
-			t->readiness = src->ready;
+			t->readiness = (uint8_t)((t->readiness &
+						  ~PTIO__READINESS) |
+						 (src->ready & PTIO__READINESS));
 			ptio_task_wake(t);
 		}
 	}

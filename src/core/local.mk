@@ -14,6 +14,7 @@ ptioinclude_HEADERS += \
 	include/ptio/base.h \
 	include/ptio/bufread.h \
 	include/ptio/bytes.h \
+	include/ptio/compose.h \
 	include/ptio/err.h \
 	include/ptio/fmt.h \
 	include/ptio/io.h \
@@ -34,6 +35,7 @@ PTIO_CORE_SOURCES = \
 	src/core/bufread-reader.c \
 	src/core/bufread-writer.c \
 	src/core/bytes.c \
+	src/core/compose.c \
 	src/core/err.c \
 	src/core/fmt.c \
 	src/core/io.c \

@@ -1,7 +1,8 @@
 /*
  * src/core/loop-coop.c - what ptio/loop.h offers machines, apart from the
  * scheduler itself: the cooperative budget (spending it, and the loop's
- * setting), the op, and two questions about a task.
+ * setting), abort (which the budget's spend delivers), the op, and two
+ * questions about a task.
  *
  * The scheduler (loop.c) only refills the budget when it runs a task and
  * records which task that is; the provided machines spend it here.
@@ -19,6 +20,10 @@ ptio_ssize ptio_task_spend(struct ptio_task *task)
 	 * The budget is spent before the deadline is looked at, so that even
 	 * a machine that ignores PTIO_ETIMEDOUT and goes on cannot hold the
 	 * loop. */
+	if (task->readiness & PTIO__TASK_ABORT) {
+		task->readiness &= (uint8_t)~PTIO__TASK_ABORT;
+		return PTIO_ECANCELED;
+	}
 	if (loop != NULL && loop->current == task) {
 		if (loop->budget == 0) {
 			ptio_task_wake(task); /* queued when it suspends */
@@ -29,6 +34,29 @@ ptio_ssize ptio_task_spend(struct ptio_task *task)
 	if (!(task->flags & PTIO__TASK_DEADLINE))
 		return 0;
 	return ptio_task_expired(task) ? PTIO_ETIMEDOUT : 0;
+}
+
+/* ---- Abort ------------------------------------------------------------- */
+
+void ptio_task_abort(struct ptio_task *task)
+{
+	/* A finished task keeps a stale RUNNING flag (the loop never
+	 * touches it again), so only the loop's current task is running. */
+	bool running = (task->flags & PTIO__TASK_RUNNING) &&
+		       task->loop->current == task;
+
+	if (!running && !(task->flags & PTIO__TASK_ALIVE))
+		return;
+	task->readiness |= PTIO__TASK_ABORT;
+	/* A waiting task leaves its waits and runs; a queued one runs
+	 * anyway, and the running one meets the abort at its next await. */
+	if (!running)
+		ptio_task_wake(task);
+}
+
+bool ptio_task_aborting(const struct ptio_task *task)
+{
+	return (task->readiness & PTIO__TASK_ABORT) != 0;
 }
 
 void ptio_loop_set_budget(struct ptio_loop *loop, unsigned budget)

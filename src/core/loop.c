@@ -5,10 +5,10 @@
  * iteration (fire timers, run one round, wait in the backend).
  *
  * The rule everything here keeps: a task holds registrations (waiter slots
- * on one source, an armed timer) only while it sleeps.  Every path that
- * queues a task first drops them, so when a machine runs it owns nothing
- * in the loop, and when it finishes the loop forgets it without touching
- * its memory again.
+ * on one source, or on several in a select, and an armed timer) only while
+ * it sleeps.  Every path that queues a task first drops them, so when a
+ * machine runs it owns nothing in the loop, and when it finishes the loop
+ * forgets it without touching its memory again.
  */
 #include <ptio/err.h>
 #include "core/internal.h"
@@ -90,8 +90,8 @@ void ptio__task_arm(struct ptio_timed_task *tt, ptio_tick when)
 void ptio__task_quiesce(struct ptio_task *task)
 {
 	ptio__timer_remove(task);
-	if (!(task->flags & PTIO__TASK_QUEUED) && task->u.source != NULL)
-		ptio__source_unwait(task->u.source, task);
+	if (!(task->flags & PTIO__TASK_QUEUED))
+		ptio__task_unwait(task);
 }
 
 void ptio_task_wake(struct ptio_task *task)

@@ -26,8 +26,8 @@ ptio_ssize ptio__wait_until(struct ptio_task *task, struct ptio_ready o,
 	return PTIO_PENDING;
 }
 
-/* The hot path of ptio_wait_ready: the running task, with budget left and
- * no deadline, waits on a stream whose readiness is its source's cache
+/* The hot path of ptio_wait_ready: the running task, with budget left, no
+ * deadline and no abort pending, waits on a stream whose readiness is its source's cache
  * (its vtable's poll_ready is ptio_source_poll_ready).  Then spending is
  * one decrement, a wait needs no timer, and a cached answer no call.
  * Returns false, having done nothing, when the slow path must run. */
@@ -40,7 +40,8 @@ static bool wait_ready_fast(struct ptio_task *task, struct ptio_ready o,
 
 	if (o.vt->poll_ready != ptio_source_poll_ready || loop == NULL ||
 	    loop->current != task || loop->budget == 0 ||
-	    (task->flags & PTIO__TASK_DEADLINE))
+	    (task->flags & PTIO__TASK_DEADLINE) ||
+	    (task->readiness & PTIO__TASK_ABORT)) /* spend delivers it */
 		return false;
 	loop->budget--;
 	src = o.self;
@@ -101,15 +102,16 @@ ptio_ssize ptio_ready_until(struct ptio_op *op, struct ptio_ready o,
 /* ---- Sleeping ----------------------------------------------------------- */
 
 /* One poll of a sleep that ends at op->p.until.  A sleep that is over
- * wins over a deadline that passed at the same time; it still spends, so
- * a loop of zero-tick sleeps yields like any other. */
+ * wins over a deadline that passed at the same time (not over an abort,
+ * which spend has consumed); it still spends, so a loop of zero-tick
+ * sleeps yields like any other. */
 static ptio_ssize sleep_poll(struct ptio_op *op)
 {
 	struct ptio_task *task = op->task;
 	ptio_ssize r = ptio_task_spend(task);
 	ptio_tick limit;
 
-	if (r == PTIO_PENDING)
+	if (r == PTIO_PENDING || r == PTIO_ECANCELED) /* abort wins */
 		return r;
 	if (ptio_tick_reached(task->loop->now, op->p.until))
 		return 0;

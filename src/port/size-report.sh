@@ -48,7 +48,7 @@ cflags="$cflags -I$builddir/include -I$srcdir/include -I$srcdir/src"
 # stream) are I/O state Contiki has no counterpart of; they are their own
 # row, and the targets also print the sum of both.
 modules="loop + timers|readiness sources|budget + op|readbuf"
-modules="$modules|provided machines"
+modules="$modules|provided machines|select + children"
 modules="$modules|buffered adapters|formatting|errors + helpers"
 modules="$modules|port backend|other"
 module_of() {
@@ -58,6 +58,7 @@ module_of() {
 	loop-coop.c) echo "budget + op" ;;
 	readbuf.c) echo "readbuf" ;;
 	io.c | ops-*.c) echo "provided machines" ;;
+	compose.c) echo "select + children" ;;
 	bufread*.c | adapters*.c | bytes.c) echo "buffered adapters" ;;
 	fmt.c) echo "formatting" ;;
 	err.c | base.c) echo "errors + helpers" ;;
