@@ -10,6 +10,9 @@
 ## (The shared variables avoid the _CFLAGS/_LDADD suffixes, which automake
 ## reserves for per-program variables.)
 
+## Every test runs on the host: a freestanding build (the porting kit)
+## has none.
+if !PTIO_FREESTANDING
 TEST_COMMON = test/runner.c test/helpers.c test/helpers.h
 TEST_CC_FLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = libptio.la $(CHECK_LIBS)
@@ -186,7 +189,7 @@ test_check_seed_LDADD = $(TEST_LIBS)
 check_PROGRAMS += test/check-port
 TESTS += test/check-port
 test_check_port_SOURCES = test/check-port.c test/fake/fake-port.c \
-	test/fake/fake-port.h src/port/uart.c src/port/uart.h $(TEST_COMMON)
+	test/fake/fake-port.h src/port/uart.c $(TEST_COMMON)
 test_check_port_CFLAGS = $(TEST_CC_FLAGS) -pthread
 test_check_port_LDFLAGS = -pthread
 test_check_port_LDADD = $(TEST_LIBS)
@@ -223,8 +226,10 @@ test_fair_echo_SOURCES = test/fair-echo.c
 TESTS += test/echo-flood-test.sh
 EXTRA_DIST += test/echo-flood-test.sh
 
-## .ci/run installs ptio into a prefix and builds this with pkg-config.
-EXTRA_DIST += test/install/hello.c test/install/install-test.sh
+## .ci/run installs ptio into a prefix and builds hello.c with pkg-config,
+## and cross-builds the porting kit and links a firmware against it.
+EXTRA_DIST += test/install/hello.c test/install/install-test.sh \
+	test/install/portkit-test.sh
 
 ## The shared library exports no internal (ptio__) name.
 TESTS += test/exports-test.sh
@@ -234,3 +239,4 @@ EXTRA_DIST += test/exports-test.sh
 ## installed) on the other end.
 TESTS += test/netcat-test.sh test/line-chat-test.sh
 EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh
+endif

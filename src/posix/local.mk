@@ -2,6 +2,8 @@
 ## the assertion handler that prints, and the realloc-based allocator hook
 ## of ptio_bytes.
 
+## A freestanding build (the porting kit) has none of it.
+if !PTIO_FREESTANDING
 ptioinclude_HEADERS += include/ptio/posix.h
 
 libptio_la_SOURCES += \
@@ -13,3 +15,4 @@ libptio_la_SOURCES += \
 	src/posix/tcp.c
 
 noinst_HEADERS += src/posix/internal.h
+endif
