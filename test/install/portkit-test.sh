@@ -92,13 +92,15 @@ else
 	libs=$(pkg-config --static --libs ptio)
 fi
 elf=$work/$target-uart-echo.elf
+cflags=$(pkg-config --cflags ptio)
 # shellcheck disable=SC2086 # flag lists are split on purpose
 $cc $cpu -std=gnu11 -ffreestanding -nostdlib -Os -g -ffunction-sections \
 	-fdata-sections -Wl,--gc-sections -Wall -Wextra -Werror \
-	$(pkg-config --cflags ptio) -I"$srcdir/src" -o "$elf" \
+	$cflags -I"$srcdir/src" -o "$elf" \
 	$board "$port/board-common.c" "$fw/uart-echo.c" $libs ||
 	fail "linking uart-echo against the installed libptio.a"
 
+# shellcheck disable=SC2086 # the command's first word
 set -- $qemu
 if ! command -v "$1" >/dev/null 2>&1; then
 	echo "portkit $target: PASS: built, installed, uart-echo linked ($1 missing: not run)"
