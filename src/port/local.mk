@@ -80,11 +80,10 @@ port_lib_build = rm -f $@ && $(MKDIR_P) $(@D) && objs= && \
 	done && $$ar rcs $@ $$objs
 
 ## Flags every image shares: those of a user's firmware, which sees ptio
-## through its include paths and libptio.a only (src for board.h).
-PORT_FW_CFLAGS = -std=gnu11 -ffreestanding -nostdlib -Os -g \
-	-ffunction-sections -fdata-sections -Wl,--gc-sections \
-	-fmacro-prefix-map=$(srcdir)/= \
-	$(WARN_CFLAGS) -Wall -Wextra -Werror \
+## through its include paths and libptio.a only (src for board.h), with
+## warnings as errors, as above.
+PORT_FW_CFLAGS = -std=gnu11 -nostdlib -Os -g $(PTIO_FREESTANDING_CFLAGS) \
+	-Wl,--gc-sections $(WARN_CFLAGS) -Wall -Wextra -Werror \
 	-I$(top_builddir)/include -I$(top_srcdir)/include -I$(top_srcdir)/src
 PORT_FW_DEPS = $(include_HEADERS) $(ptioinclude_HEADERS) \
 	$(noinst_HEADERS) $(PORT_BOARD_COMMON)
