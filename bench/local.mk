@@ -11,6 +11,8 @@
 ## runs it in full, `make bench-quick` with --quick.  Both scripts share
 ## lib.sh.
 
+## Host programs: a freestanding build has none.
+if !PTIO_FREESTANDING
 noinst_PROGRAMS += bench/echo-pingpong
 bench_echo_pingpong_SOURCES = bench/echo-pingpong.c
 EXTRA_DIST += bench/echo-instr.sh bench/lib.sh bench/run bench/report.awk \
@@ -52,4 +54,5 @@ noinst_PROGRAMS += bench/peer-uring
 bench_peer_uring_SOURCES = bench/peer-uring.c $(PEER_SOURCES)
 bench_peer_uring_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS)
 bench_peer_uring_LDADD = $(LIBURING_LIBS)
+endif
 endif

@@ -4,6 +4,8 @@
 
 dist_doc_DATA = doc/tutorial.md doc/porting.md
 
+## A host test: a freestanding build has none.
+if !PTIO_FREESTANDING
 ## doc/tutorial.md's examples, compiled and run; the test also checks
 ## that every C block of the tutorial is in test/doc-examples.c as it is,
 ## reading both from the source tree.
@@ -14,3 +16,4 @@ test_doc_examples_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPTIO_DOC_SRCDIR='"$(abs_top_srcdir)"'
 test_doc_examples_CFLAGS = $(TEST_CC_FLAGS)
 test_doc_examples_LDADD = libptio.la $(CHECK_LIBS)
+endif

@@ -1,6 +1,8 @@
 ## samples/local.mk - the host samples and the demo.  Each is run by
 ## `make check` (test/local.mk).
 
+## Host programs: a freestanding build has none.
+if !PTIO_FREESTANDING
 ## The echo pair: a server in two styles (ergonomic, scratch) that reports
 ## heap bytes per idle connection, and a client that verifies every byte.
 noinst_PROGRAMS += samples/echo-server samples/echo-client
@@ -24,3 +26,4 @@ samples_netcat_SOURCES = samples/netcat.c
 samples_netcat_LDADD = libptio.la
 samples_line_chat_SOURCES = samples/line-chat.c
 samples_line_chat_LDADD = libptio.la
+endif

@@ -28,7 +28,7 @@
 #include <check.h>
 #include "test/helpers.h"
 #include "test/fake/fake-port.h"
-#include "port/uart.h"
+#include "ptio/uart.h"
 
 static struct ptio_port_backend pb;
 static struct ptio_loop loop;

@@ -14,6 +14,9 @@
 ## side (make -j), then ALONE_TESTS, each of which runs by itself once
 ## every other test has ended (see the end of this file).
 
+## Every test runs on the host: a freestanding build (the porting kit)
+## has none.
+if !PTIO_FREESTANDING
 TEST_COMMON = test/runner.c test/helpers.c test/helpers.h
 TEST_CC_FLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = libptio.la $(CHECK_LIBS)
@@ -74,7 +77,7 @@ test_check_coop_LDADD = $(TEST_LIBS)
 test_check_coop_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 check_PROGRAMS += test/check-compose
-TESTS += test/check-compose
+PARALLEL_TESTS += test/check-compose
 test_check_compose_SOURCES = test/check-compose.c $(FAKE_CORE) \
 	$(TEST_COMMON)
 test_check_compose_CFLAGS = $(TEST_CC_FLAGS)
@@ -102,7 +105,7 @@ test_check_pt_addrlabels_CFLAGS = $(TEST_CC_FLAGS)
 test_check_pt_addrlabels_LDADD = test/libptio-core-addrlabels.la $(CHECK_LIBS)
 
 check_PROGRAMS += test/check-compose-addrlabels
-TESTS += test/check-compose-addrlabels
+PARALLEL_TESTS += test/check-compose-addrlabels
 test_check_compose_addrlabels_SOURCES = test/check-compose.c test/runner.c \
 	test/helpers.h $(FAKE_CORE)
 test_check_compose_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) \
@@ -221,7 +224,7 @@ test_check_seed_LDADD = $(TEST_LIBS)
 check_PROGRAMS += test/check-port
 PARALLEL_TESTS += test/check-port
 test_check_port_SOURCES = test/check-port.c test/fake/fake-port.c \
-	test/fake/fake-port.h src/port/uart.c src/port/uart.h $(TEST_COMMON)
+	test/fake/fake-port.h src/port/uart.c $(TEST_COMMON)
 test_check_port_CFLAGS = $(TEST_CC_FLAGS) -pthread
 test_check_port_LDFLAGS = -pthread
 test_check_port_LDADD = $(TEST_LIBS)
@@ -260,8 +263,10 @@ test_fair_echo_SOURCES = test/fair-echo.c
 ALONE_TESTS += test/echo-flood-test.sh
 EXTRA_DIST += test/echo-flood-test.sh
 
-## .ci/run installs ptio into a prefix and builds this with pkg-config.
-EXTRA_DIST += test/install/hello.c test/install/install-test.sh
+## .ci/run installs ptio into a prefix and builds hello.c with pkg-config,
+## and cross-builds the porting kit and links a firmware against it.
+EXTRA_DIST += test/install/hello.c test/install/install-test.sh \
+	test/install/portkit-test.sh
 
 ## The shared library exports no internal (ptio__) name.
 PARALLEL_TESTS += test/exports-test.sh
@@ -319,3 +324,4 @@ $(FAIR_POLL_LOG): $(PARALLEL_TESTS:=.log)
 $(FAIR_EPOLL_LOG): $(FAIR_POLL_LOG)
 FLOOD_LOG = test/echo-flood-test.sh.log
 $(FLOOD_LOG): $(FAIR_EPOLL_LOG)
+endif

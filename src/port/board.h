@@ -15,7 +15,7 @@
 #define PTIO_SRC_PORT_BOARD_H
 
 #include "ptio/port.h"
-#include "uart.h"
+#include "ptio/uart.h"
 
 #define PTIO_BOARD_EXIT_FAULT  3 /* a CPU fault or exception */
 #define PTIO_BOARD_EXIT_IRQ    4 /* an interrupt nobody handles */
@@ -28,7 +28,7 @@ void ptio_board_init(void);
 /* The board's port backend, to pass to ptio_loop_init. */
 struct ptio_backend *ptio_board_backend(void);
 
-/* UART0 as a stream (see src/port/uart.h). */
+/* UART0 as a stream (see ptio/uart.h). */
 struct ptio_uart *ptio_board_uart(void);
 
 /* Write S to UART0 by polling, after whatever is queued: for fault and

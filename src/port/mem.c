@@ -6,15 +6,21 @@
  * They are plain byte loops: firmware that needs fast copies brings its
  * own.  The "no-tree-loop-distribute-patterns" attribute stops GCC from
  * turning these very loops back into calls to themselves.
+ *
+ * A freestanding libptio.a holds them, and they are weak: an archive
+ * member is linked only when one of its symbols is still missing, and the
+ * four come as one member, so a firmware that defines memcpy itself but
+ * not memset would otherwise get two memcpy definitions.  A strong one,
+ * the program's or a C library's linked before libptio.a, always wins.
  */
 #include <stddef.h>
 #include <stdint.h>
 
 #if defined(__GNUC__) && !defined(__clang__)
-#define PTIO_MEM_FN \
-	__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#define PTIO_MEM_FN __attribute__((weak, \
+	optimize("no-tree-loop-distribute-patterns")))
 #else
-#define PTIO_MEM_FN
+#define PTIO_MEM_FN __attribute__((weak))
 #endif
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n);

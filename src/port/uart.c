@@ -1,12 +1,13 @@
 /*
- * src/port/uart.c - an interrupt-driven UART as a ptio stream (see uart.h).
+ * src/port/uart.c - an interrupt-driven UART as a ptio stream (see
+ * ptio/uart.h).
  *
  * Divided into: the interrupt side, the thread side (Ready, Read, Write,
  * flush), and setup.  Index arithmetic is free-running uint16_t: the
  * count in a ring is (head - tail) modulo 2^16, and sizes are powers of
  * two no larger than 2^15, so it never overflows.
  */
-#include "uart.h"
+#include "ptio/uart.h"
 
 #define RX_MASK (PTIO_UART_RX_SIZE - 1u)
 #define TX_MASK (PTIO_UART_TX_SIZE - 1u)

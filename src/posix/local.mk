@@ -5,6 +5,8 @@
 ## (configure's HAVE_SYS_EPOLL_H) it holds only an init that says
 ## PTIO_ENOTSUP.
 
+## A freestanding build (the porting kit) has none of it.
+if !PTIO_FREESTANDING
 ptioinclude_HEADERS += include/ptio/posix.h
 
 libptio_la_SOURCES += \
@@ -18,3 +20,4 @@ libptio_la_SOURCES += \
 	src/posix/tcp.c
 
 noinst_HEADERS += src/posix/internal.h
+endif

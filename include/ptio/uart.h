@@ -1,5 +1,5 @@
 /*
- * src/port/uart.h - an interrupt-driven UART as a ptio stream (Ready, Read
+ * ptio/uart.h - an interrupt-driven UART as a ptio stream (Ready, Read
  * and Write), shared by every board in src/port.
  *
  * A board's driver owns the registers; this file owns the two ring
@@ -25,9 +25,15 @@
  * and publishes its own with interrupts masked (the masks are compiler
  * barriers), after copying the bytes, so no `volatile` and no atomics are
  * needed on a single core.
+ *
+ * Installed by a freestanding build (the porting kit), which puts
+ * src/port/uart.c into libptio.a; a host build uses it only in its tests.
+ * The ring sizes below are part of struct ptio_uart: a program and the
+ * libptio.a it links must agree on them, so a firmware that changes them
+ * builds the library with the same -D flags (configure CFLAGS=...).
  */
-#ifndef PTIO_SRC_PORT_UART_H
-#define PTIO_SRC_PORT_UART_H
+#ifndef PTIO_UART_H
+#define PTIO_UART_H
 
 #include "ptio/port.h"
 
@@ -37,6 +43,10 @@
 #endif
 #ifndef PTIO_UART_TX_SIZE
 #define PTIO_UART_TX_SIZE 128u
+#endif
+
+#ifdef __cplusplus
+extern "C" {
 #endif
 
 struct ptio_uart;
@@ -102,4 +112,8 @@ int ptio_uart_tx_take(struct ptio_uart *u);
  * program exits, so no output is lost. */
 void ptio_uart_drain(struct ptio_uart *u);
 
-#endif /* PTIO_SRC_PORT_UART_H */
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PTIO_UART_H */
