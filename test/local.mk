@@ -224,3 +224,4 @@ EXTRA_DIST += test/exports-test.sh
 ## installed) on the other end.
 TESTS += test/netcat-test.sh test/line-chat-test.sh
 EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh
+include test/fuzz/local.mk
