@@ -25,7 +25,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ptio-demo.XXXXXX") || exit 1
 server_pid=
 cleanup() {
 	if [ -n "$server_pid" ]; then
-		kill "$server_pid" 2>/dev/null
+		kill -KILL "$server_pid" 2>/dev/null
 		wait "$server_pid" 2>/dev/null
 	fi
 	rm -rf "$tmp"
@@ -42,19 +42,46 @@ fail() {
 }
 
 # wait_port FILE PID: print the port from the server's first line, waiting
-# up to 10 s for it; empty if the server died or said nothing.
+# up to 10 s for it; empty if the server died or said nothing.  FILE is
+# made empty before the server starts (see run_mode).  Only a complete
+# line counts: one still being written could be "port 4" of "port 45678".
+# Whether the server lives is looked at before FILE is read, so a server
+# that said its line and exited at once is not taken for a silent one.
 wait_port() {
 	i=0
 	while [ $i -lt 200 ]; do
-		p=$(sed -n '1s/^port \([0-9][0-9]*\)$/\1/p' "$1")
+		alive=
+		kill -0 "$2" 2>/dev/null && alive=yes
+		p=$(head -n $(($(wc -l <"$1"))) "$1" |
+			sed -n '1s/^port \([0-9][0-9]*\)$/\1/p')
 		if [ -n "$p" ]; then
 			echo "$p"
 			return
 		fi
-		kill -0 "$2" 2>/dev/null || return
+		[ -n "$alive" ] || return
 		sleep 0.05
 		i=$((i + 1))
 	done
+}
+
+# stop_server: SIGTERM the server and wait for it, 10 s at most (it drains
+# for 2 s at most), then SIGKILL it; sets status (124 when killed).
+stop_server() {
+	kill -TERM "$server_pid"
+	i=0
+	while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	if kill -0 "$server_pid" 2>/dev/null; then
+		kill -KILL "$server_pid"
+		wait "$server_pid"
+		status=124
+	else
+		wait "$server_pid"
+		status=$?
+	fi
+	server_pid=
 }
 
 # field FILE NAME: the value after NAME on the server's report line.
@@ -68,6 +95,11 @@ field() {
 run_mode() {
 	mode=$1
 	out=$tmp/server-$mode.out
+	# The files are made here, before the server starts: its redirections
+	# are opened in the child after `&` has returned, and wait_port must
+	# not look for a file that is not there yet.
+	: >"$out"
+	: >"$tmp/server-$mode.err"
 	# glibc's mallinfo2 counts chunks parked in its per-thread cache as
 	# in use although they are free; with the cache off, the count is
 	# exactly the live chunks.
@@ -86,10 +118,7 @@ run_mode() {
 	cat "$tmp/client-$mode.out"
 	[ $status -eq 0 ] || fail "$mode client exited with status $status"
 
-	kill -TERM "$server_pid"
-	wait "$server_pid"
-	status=$?
-	server_pid=
+	stop_server
 	grep '^stats' "$out" | sed 's/^/echo-server: /'
 	[ $status -eq 0 ] || fail "$mode server exited with status $status"
 	grep -q "^stats accepted $conns refused 0 closed $conns failed 0 " \

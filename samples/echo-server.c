@@ -223,8 +223,10 @@ static void *pool_get(struct pool *p)
 	struct pool_item *it;
 
 	if (p->free == NULL) {
+		/* Zeroed: ptio_task_start reads a task's old flags, and
+		 * valgrind would report them as uninitialised. */
 		struct pool_block *b =
-			malloc(sizeof(*b) + p->size * POOL_BLOCK);
+			calloc(1, sizeof(*b) + p->size * POOL_BLOCK);
 		size_t i;
 
 		if (b == NULL)

@@ -213,6 +213,16 @@ test/firmware: $(PORT_FIRMWARE) Makefile
 TESTS += test/echo-test.sh
 EXTRA_DIST += test/echo-test.sh
 
+## The flood test: while one connection floods an echo server (its reads
+## never block), a new connection must still get its echo within 50 ms.
+## test/flood-probe floods and times the probes; test/fair-echo is the
+## control, a server fair by construction.  Both use plain sockets.
+check_PROGRAMS += test/flood-probe test/fair-echo
+test_flood_probe_SOURCES = test/flood-probe.c
+test_fair_echo_SOURCES = test/fair-echo.c
+TESTS += test/echo-flood-test.sh
+EXTRA_DIST += test/echo-flood-test.sh
+
 ## .ci/run installs ptio into a prefix and builds this with pkg-config.
 EXTRA_DIST += test/install/hello.c test/install/install-test.sh
 

@@ -6,6 +6,10 @@
 # half-close (stdin ends, the peer still gets everything and answers);
 # the peer closing while stdin is idle; netcat against socat in both roles
 # (when socat is installed); a refused connection; -w giving up.
+#
+# The listener's output is $tmp/l.out and l.err, the client's c.out and
+# c.err (socat's listener: s.out and s.err); each process runs with a
+# deadline.
 
 set -u
 
@@ -15,33 +19,24 @@ nc=samples/netcat
 sample_test=netcat
 . "${srcdir:-.}/test/sample-lib.sh"
 
-# wait_port: read the port a `netcat -l ... 0` started in the background
-# (stderr to $tmp/l.err) announced on its "listening on" line.
-wait_port() {
-	port=
-	i=0
-	while [ $i -lt 200 ] && [ -z "$port" ]; do
-		port=$(sed -n 's/^listening on [^ ]* \([0-9][0-9]*\)$/\1/p' \
-			"$tmp/l.err" 2>/dev/null)
-		[ -n "$port" ] || sleep 0.05
-		i=$((i + 1))
-	done
-	[ -n "$port" ]
+# listen IN: a netcat listener on a port of its choosing in the
+# background, stdin from IN; sets lpid and port.
+listen() {
+	spawn l "$1" "$nc" -l 127.0.0.1 0
+	lpid=$bgpid
+	await_port "$lpid" "$tmp/l.err"
 }
 
 head -c 1048576 /dev/urandom >"$tmp/a.in"
 head -c 1048576 /dev/urandom >"$tmp/b.in"
 
 # 1. Both directions at once, 1 MiB each, netcat to netcat.
-"$nc" -l 127.0.0.1 0 <"$tmp/a.in" >"$tmp/b.out" 2>"$tmp/l.err" &
-lpid=$!
-pids="$lpid"
-if wait_port; then
-	"$nc" 127.0.0.1 "$port" <"$tmp/b.in" >"$tmp/a.out" 2>"$tmp/c.err"
-	cst=$?
+if listen "$tmp/a.in"; then
+	run 20 c "$tmp/b.in" "$nc" 127.0.0.1 "$port"
+	cst=$st
 	wait_pid "$lpid" 20
-	if [ $cst -eq 0 ] && [ $st -eq 0 ] && cmp -s "$tmp/a.in" "$tmp/a.out" &&
-	   cmp -s "$tmp/b.in" "$tmp/b.out"; then
+	if [ $cst -eq 0 ] && [ $st -eq 0 ] && cmp -s "$tmp/a.in" "$tmp/c.out" &&
+	   cmp -s "$tmp/b.in" "$tmp/l.out"; then
 		pass "1 MiB each way at once"
 	else
 		fail "1 MiB each way (client $cst, listener $st)"
@@ -53,15 +48,12 @@ fi
 # 2. Half-close: the listener has nothing to say (stdin at its end at
 # once) but must still receive everything the client sends.
 rm -f "$tmp"/*.out "$tmp"/*.err
-"$nc" -l 127.0.0.1 0 </dev/null >"$tmp/b.out" 2>"$tmp/l.err" &
-lpid=$!
-pids="$lpid"
-if wait_port; then
-	"$nc" 127.0.0.1 "$port" <"$tmp/b.in" >"$tmp/a.out" 2>"$tmp/c.err"
-	cst=$?
+if listen /dev/null; then
+	run 20 c "$tmp/b.in" "$nc" 127.0.0.1 "$port"
+	cst=$st
 	wait_pid "$lpid" 20
-	if [ $cst -eq 0 ] && [ $st -eq 0 ] && cmp -s "$tmp/b.in" "$tmp/b.out" &&
-	   [ ! -s "$tmp/a.out" ]; then
+	if [ $cst -eq 0 ] && [ $st -eq 0 ] && cmp -s "$tmp/b.in" "$tmp/l.out" &&
+	   [ ! -s "$tmp/c.out" ]; then
 		pass "half-close: stdin ends first, the rest still arrives"
 	else
 		fail "half-close (client $cst, listener $st)"
@@ -75,16 +67,13 @@ fi
 rm -f "$tmp"/*.out "$tmp"/*.err
 mkfifo "$tmp/idle" || exit 99
 exec 3<>"$tmp/idle"
-"$nc" -l 127.0.0.1 0 <"$tmp/idle" >"$tmp/b.out" 2>"$tmp/l.err" 3>&- &
-lpid=$!
-pids="$lpid"
-if wait_port; then
-	printf 'short message\n' | "$nc" 127.0.0.1 "$port" >"$tmp/a.out" \
-		2>"$tmp/c.err"
-	cst=$?
+printf 'short message\n' >"$tmp/msg"
+if listen "$tmp/idle"; then
+	run 10 c "$tmp/msg" "$nc" 127.0.0.1 "$port"
+	cst=$st
 	wait_pid "$lpid" 5
 	if [ $cst -eq 0 ] && [ $st -eq 0 ] &&
-	   [ "$(cat "$tmp/b.out")" = "short message" ]; then
+	   [ "$(cat "$tmp/l.out")" = "short message" ]; then
 		pass "the peer closes while stdin is idle"
 	else
 		fail "peer closes first (client $cst, listener $st)"
@@ -97,17 +86,13 @@ exec 3>&-
 # 4. Against socat, in both roles.
 if command -v socat >/dev/null 2>&1; then
 	rm -f "$tmp"/*.out "$tmp"/*.err
-	"$nc" -l 127.0.0.1 0 <"$tmp/a.in" >"$tmp/b.out" 2>"$tmp/l.err" &
-	lpid=$!
-	pids="$lpid"
-	if wait_port; then
-		socat -t 10 - "TCP:127.0.0.1:$port" <"$tmp/b.in" \
-			>"$tmp/a.out" 2>"$tmp/c.err"
-		cst=$?
+	if listen "$tmp/a.in"; then
+		run 20 c "$tmp/b.in" socat -t 10 - "TCP:127.0.0.1:$port"
+		cst=$st
 		wait_pid "$lpid" 20
 		if [ $cst -eq 0 ] && [ $st -eq 0 ] &&
-		   cmp -s "$tmp/a.in" "$tmp/a.out" &&
-		   cmp -s "$tmp/b.in" "$tmp/b.out"; then
+		   cmp -s "$tmp/a.in" "$tmp/c.out" &&
+		   cmp -s "$tmp/b.in" "$tmp/l.out"; then
 			pass "socat client, netcat listener"
 		else
 			fail "socat client (socat $cst, netcat $st)"
@@ -116,32 +101,21 @@ if command -v socat >/dev/null 2>&1; then
 		fail "the listener did not start"
 	fi
 
-	# socat listens on a port of its choosing; try a few.
-	ok=
-	for try in 1 2 3 4 5; do
-		rm -f "$tmp"/*.out "$tmp"/*.err
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		socat -t 10 "TCP-LISTEN:$p,bind=127.0.0.1,reuseaddr" - \
-			<"$tmp/a.in" >"$tmp/b.out" 2>"$tmp/s.err" &
-		spid=$!
-		pids="$spid"
-		sleep 0.3
-		kill -0 "$spid" 2>/dev/null || continue
-		"$nc" -w 5000 127.0.0.1 "$p" <"$tmp/b.in" >"$tmp/a.out" \
-			2>"$tmp/c.err"
-		cst=$?
+	rm -f "$tmp"/*.out "$tmp"/*.err
+	if socat_listen s "$tmp/a.in" "" -; then
+		spid=$bgpid
+		run 20 c "$tmp/b.in" "$nc" -w 5000 127.0.0.1 "$port"
+		cst=$st
 		wait_pid "$spid" 20
 		if [ $cst -eq 0 ] && [ $st -eq 0 ] &&
-		   cmp -s "$tmp/a.in" "$tmp/a.out" &&
-		   cmp -s "$tmp/b.in" "$tmp/b.out"; then
-			ok=yes
+		   cmp -s "$tmp/a.in" "$tmp/c.out" &&
+		   cmp -s "$tmp/b.in" "$tmp/s.out"; then
+			pass "netcat client, socat listener"
+		else
+			fail "socat listener (netcat $cst, socat $st)"
 		fi
-		break
-	done
-	if [ -n "$ok" ]; then
-		pass "netcat client, socat listener"
 	else
-		fail "netcat client, socat listener"
+		fail "socat did not start listening"
 	fi
 else
 	echo "SKIP: socat not installed: interoperability not checked"
@@ -149,19 +123,18 @@ fi
 
 # 5. Nobody listens: a clear error and a failure status.
 rm -f "$tmp"/*.out "$tmp"/*.err
-if "$nc" 127.0.0.1 "$port" </dev/null >"$tmp/a.out" 2>"$tmp/c.err"; then
+run 10 c /dev/null "$nc" 127.0.0.1 "$port"
+if [ $st -eq 0 ]; then
 	fail "connecting where nobody listens succeeded"
 elif grep -q 'connecting: connection refused' "$tmp/c.err"; then
 	pass "refused connection reported"
 else
-	fail "refused connection: unexpected message"
+	fail "refused connection: unexpected message (status $st)"
 fi
 
 # 6. -w: nobody comes within 200 ms.
-"$nc" -l -w 200 127.0.0.1 0 </dev/null >"$tmp/b.out" 2>"$tmp/l.err" &
-lpid=$!
-pids="$lpid"
-wait_pid "$lpid" 5
+spawn l /dev/null "$nc" -l -w 200 127.0.0.1 0
+wait_pid "$bgpid" 5
 if [ $st -eq 1 ] && grep -q 'accepting: timed out' "$tmp/l.err"; then
 	pass "-w gives up"
 else

@@ -84,7 +84,10 @@ struct ptio_timed_task {
  * TASK's memory is the caller's and may hold anything (fresh from malloc,
  * a task that finished or was cancelled) but a task that is alive:
  * starting one that was started and has not finished, or is running now,
- * returns PTIO_EALREADY and changes nothing.  Otherwise returns 0. */
+ * returns PTIO_EALREADY and changes nothing.  Otherwise returns 0.  The
+ * check reads TASK's old flags, so memory that was never written (malloc,
+ * the stack) makes valgrind report a read of uninitialised memory: zero
+ * it first (calloc, `= { 0 }`) to keep valgrind quiet. */
 ptio_ssize ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
 			   ptio_task_fn fn);
 

@@ -206,16 +206,11 @@ ptio_ssize ptio_tcp_accept(struct ptio_op *op, struct ptio_fd *listener)
 {
 	ptio_ssize r = 0;
 
+	/* On the provided machines' one step: a peer that keeps the
+	 * backlog full cannot hold the loop, as each accept spends budget. */
 	PTIO_BEGIN(&op->pt);
-	for (;;) {
-		r = ptio_tcp_nb_accept(listener);
-		if (r != PTIO_WOULD_BLOCK)
-			break;
-		PTIO_AWAIT(&op->pt, r,
-			   ptio_wait_ready(op->task, ptio_fd_ready(listener),
-					   PTIO_READ));
-		PTIO_TRY(&op->pt, r);
-	}
+	PTIO_NB_AWAIT(&op->pt, op->task, r, ptio_tcp_nb_accept(listener),
+		      ptio_fd_ready(listener), PTIO_READ);
 	PTIO_END_WITH(&op->pt, r);
 }
 
