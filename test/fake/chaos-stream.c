@@ -496,6 +496,18 @@ void chaos_seed_range(uint32_t *first, uint32_t *last)
 	*last = many != NULL ? (uint32_t)strtoul(many, NULL, 0) : 10000;
 }
 
+unsigned chaos_timeout(unsigned secs)
+{
+	uint32_t first, last;
+	uint64_t scaled;
+
+	chaos_seed_range(&first, &last);
+	if (last <= 10000)
+		return secs;
+	scaled = ((uint64_t)secs * last + 9999) / 10000;
+	return scaled > 100000 ? 100000 : (unsigned)scaled;
+}
+
 /* ---- Cases ---------------------------------------------------------------------------- */
 
 void chaos_case_begin(struct chaos_case *c, uint32_t seed, size_t size)

@@ -183,6 +183,15 @@ struct ptio_write chaos_stream_writer_plain(struct chaos_stream *s);
  * PTIO_CHAOS_SEEDS (default 10000). */
 void chaos_seed_range(uint32_t *first, uint32_t *last);
 
+/*
+ * The timeout, in seconds, of a chaos test case whose slowest test needs
+ * at most SECS for 10,000 seeds: SECS, or more in proportion when
+ * PTIO_CHAOS_SEEDS asks for more seeds.  Each suite passes its measured
+ * worst case times about 3 (see its ptio_test_suite); Check multiplies
+ * the result by CK_TIMEOUT_MULTIPLIER, for machines slower than that.
+ */
+unsigned chaos_timeout(unsigned secs);
+
 /* ---- A case: one seed's run of one machine --------------------------------- */
 
 /*
