@@ -7,7 +7,8 @@
  * gets "error: line longer than 1024 bytes", a line that is not UTF-8
  * "error: line is not UTF-8"; the end of the stream or an error ends the
  * client; any other line goes to the others as "clientN: TEXT\n", TEXT
- * being the line without its "\n", formatted by ptio_format with "%.*s".
+ * being the line without its "\n", NUL bytes and all: the prefix is
+ * formatted by ptio_format, the text copied by its length.
  * That code is static in the sample, so this target makes the same
  * library calls with the same sizes (and must be kept in step with
  * samples/line-chat.c by hand).
@@ -16,8 +17,8 @@
  * script (fuzz.h), with chunk sizes around the sample's buffer sizes;
  * an injected reset ends the client, as in the sample.  Each reply is
  * checked against a reference built from the payload: the verdict of
- * every line, the relayed text byte for byte (it stops at a NUL, which
- * is what "%.*s" means), the formatter against snprintf, and that a
+ * every line, the relayed text byte for byte (a NUL byte included),
+ * the formatter against snprintf, and that a
  * relayed line always fits the sample's message buffer (the sample
  * drops a relay that does not, silently).  At the end of the stream,
  * every byte has been consumed.
@@ -63,7 +64,7 @@ static size_t reference_reply(const struct chat *c, const uint8_t *p,
 	if (n > 0 && p[n - 1] == '\n')
 		n--;
 	k = (size_t)sprintf(out, "client%u: ", c->id);
-	while (n > 0 && *p != 0) {
+	while (n > 0) {
 		out[k++] = (char)*p++;
 		n--;
 	}
@@ -92,18 +93,22 @@ static size_t sample_reply(const struct chat *c, ptio_ssize r, char *out)
 	} else {
 		if (n > 0 && c->linebuf[n - 1] == '\n')
 			n--;
-		k = ptio_format(out, RELAY_BYTES, "client%u: %.*s\n", c->id,
-				(int)n, (const char *)c->linebuf);
-		want = snprintf(libc, sizeof(libc), "client%u: %.*s\n", c->id,
-				(int)n, (const char *)c->linebuf);
+		k = ptio_format(out, RELAY_BYTES, "client%u: ", c->id);
+		want = snprintf(libc, sizeof(libc), "client%u: ", c->id);
 		/* relay_line drops what does not fit, without a word. */
-		FZ_CHECK(k > 0 && k < RELAY_BYTES, "a %zu-byte line makes a "
-			 "%zd-byte relay", n, k);
+		FZ_CHECK(k > 0 && (size_t)k + n + 1 <= RELAY_BYTES, "a "
+			 "%zu-byte line makes a %zu-byte relay", n,
+			 (size_t)k + n + 1);
 	}
 	FZ_CHECK(k == want && memcmp(out, libc, (size_t)k) == 0,
 		 "ptio_format \"%s\" (%zd), snprintf \"%s\" (%d)", out, k,
 		 libc, want);
-	return (size_t)k;
+	if (r < 0)
+		return (size_t)k;
+	/* relay_line: the text by its length, then the "\n". */
+	memcpy(out + k, c->linebuf, n);
+	out[(size_t)k + n] = '\n';
+	return (size_t)k + n + 1;
 }
 
 /* The line of D[0, N) at AT: its end, its length, and the sample's
