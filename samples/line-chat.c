@@ -162,7 +162,9 @@ static void broadcast(const struct client *from, const void *p, size_t n)
 
 /* ---- The reader ----------------------------------------------------------------------- */
 
-/* Pass a line from C on to the others, as "clientN: text\n". */
+/* Pass a line from C on to the others, as "clientN: text\n".  The text
+ * is copied by its length, not formatted with "%.*s", which would stop at
+ * a NUL byte: a line is bytes, and every one of them is passed on. */
 static void relay_line(struct client *c)
 {
 	char msg[LINE_MAX_BYTES + 32];
@@ -171,10 +173,12 @@ static void relay_line(struct client *c)
 
 	if (n > 0 && c->linebuf[n - 1] == '\n')
 		n--;
-	k = ptio_format(msg, sizeof(msg), "client%u: %.*s\n", c->id, (int)n,
-			(const char *)c->linebuf);
-	if (k > 0 && (size_t)k < sizeof(msg))
-		broadcast(c, msg, (size_t)k);
+	k = ptio_format(msg, sizeof(msg), "client%u: ", c->id);
+	if (k <= 0 || (size_t)k + n + 1 > sizeof(msg))
+		return;
+	memcpy(msg + k, c->linebuf, n);
+	msg[(size_t)k + n] = '\n';
+	broadcast(c, msg, (size_t)k + n + 1);
 }
 
 /* Tell the others C has gone. */

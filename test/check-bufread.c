@@ -63,15 +63,17 @@ static ptio_ssize chunked_fill(void *self, const uint8_t **d)
 {
 	struct chunked *ck = self;
 
+	/* The failure comes before the end of the stream is told too:
+	 * FAIL_AT may be the index one past the last chunk. */
+	if (ck->pos == ck->end && ck->fail_at != 0 &&
+	    ck->chunk == ck->fail_at && !ck->failed) {
+		/* As a wait ending on the task's deadline would. */
+		ck->failed = true;
+		return PTIO_ETIMEDOUT;
+	}
 	if (ck->pos == ck->n)
 		return 0;
 	if (ck->pos == ck->end) {
-		if (ck->fail_at != 0 && ck->chunk == ck->fail_at &&
-		    !ck->failed) {
-			/* As a wait ending on the task's deadline would. */
-			ck->failed = true;
-			return PTIO_ETIMEDOUT;
-		}
 		if ((ck->blocks >> (ck->chunk % 32) & 1) && !ck->blocked) {
 			ck->blocked = true;
 			return PTIO_WOULD_BLOCK;
@@ -497,6 +499,106 @@ START_TEST(until_drop_resumes_after_error)
 	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 5));
 	ck_assert_int_eq(r, 3);
 	ck_assert_int_eq(memcmp(buf, "ok\n", 3), 0);
+}
+END_TEST
+
+/*
+ * The stream ends right after an error that came while the tail of an
+ * over-long line was being dropped (found by test/fuzz/fuzz-lines.c).
+ * Calling again must report the line as too long, not its first `limit`
+ * bytes as a good last line, nor (with a limit of 0) the end.  Over
+ * "abcdef" then ETIMEDOUT then the end, with the limits 3 and 0, by
+ * read_until (MODE 0), read_line (1) and the lines loop (2).
+ */
+static void check_drop_error_eof(int mode, size_t limit)
+{
+	static const uint8_t p[] = "abcdef";
+	struct chunked ck;
+	struct ptio_op op;
+	struct ptio_lines ln;
+	struct ptio_readbuf rb;
+	uint8_t buf[8];
+	ptio_ssize r;
+	int i;
+
+	chunked_init(&ck, p, sizeof(p) - 1, 0, 0);
+	ck.fail_at = 1; /* after the one chunk, before the end */
+	ptio_op_init(&op, &idle_task);
+	ptio_readbuf_init(&rb, buf, limit);
+	ptio_lines_init(&ln, chunked_bufread(&ck), buf, limit);
+	for (i = 0; i < 3; i++) {
+		if (mode == 0)
+			SYNC(r, ptio_read_until(&op, chunked_bufread(&ck),
+						'\n', &rb, limit));
+		else if (mode == 1)
+			SYNC(r, ptio_read_line(&op, chunked_bufread(&ck),
+					       &rb, limit));
+		else
+			SYNC(r, ptio_lines_next(&op, &ln));
+		if (i == 0) {
+			ck_assert_int_eq(r, PTIO_ETIMEDOUT);
+			/* The bits that say "dropping" stay hidden. */
+			ck_assert_uint_eq(ptio_op_done(&op), limit);
+		} else if (i == 1) {
+			ck_assert_msg(r == PTIO_ETOOLONG,
+				      "mode %d limit %zu: %ld (%s), not "
+				      "ETOOLONG", mode, limit, (long)r,
+				      ptio_strerror(r));
+			ck_assert_uint_eq(ptio_op_done(&op), limit);
+			if (mode != 2)
+				ck_assert_uint_eq(rb.filled, limit);
+			ck_assert_int_eq(memcmp(buf, "abc", limit), 0);
+		} else {
+			ck_assert_int_eq(r, 0);
+		}
+	}
+	ck_assert_uint_eq(ck.pos, sizeof(p) - 1);
+}
+
+START_TEST(until_drop_error_eof)
+{
+	check_drop_error_eof(0, 3);
+	check_drop_error_eof(0, 0);
+}
+END_TEST
+
+START_TEST(line_drop_error_eof)
+{
+	check_drop_error_eof(1, 3);
+	check_drop_error_eof(1, 0);
+}
+END_TEST
+
+START_TEST(lines_drop_error_eof)
+{
+	check_drop_error_eof(2, 3);
+	check_drop_error_eof(2, 0);
+}
+END_TEST
+
+/* The fix must not turn a last line exactly at the limit, cut by an
+ * error before the end, into an over-long one: "abc" then ETIMEDOUT
+ * then the end, limit 3, is the good last line "abc". */
+START_TEST(until_error_eof_at_limit)
+{
+	static const uint8_t p[] = "abc";
+	struct chunked ck;
+	struct ptio_op op;
+	struct ptio_readbuf rb;
+	uint8_t buf[8];
+	ptio_ssize r;
+
+	chunked_init(&ck, p, sizeof(p) - 1, 0, 0);
+	ck.fail_at = 1;
+	ptio_op_init(&op, &idle_task);
+	ptio_readbuf_init(&rb, buf, sizeof(buf));
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 3));
+	ck_assert_int_eq(r, PTIO_ETIMEDOUT);
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 3));
+	ck_assert_int_eq(r, 3);
+	ck_assert_int_eq(memcmp(buf, "abc", 3), 0);
+	SYNC(r, ptio_read_until(&op, chunked_bufread(&ck), '\n', &rb, 3));
+	ck_assert_int_eq(r, 0);
 }
 END_TEST
 
@@ -962,6 +1064,10 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, line_resumes_after_error);
 	tcase_add_test(tc, until_limit_spans_error);
 	tcase_add_test(tc, until_drop_resumes_after_error);
+	tcase_add_test(tc, until_drop_error_eof);
+	tcase_add_test(tc, line_drop_error_eof);
+	tcase_add_test(tc, lines_drop_error_eof);
+	tcase_add_test(tc, until_error_eof_at_limit);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tb, bufreader_small_reads_are_buffered);
 	tcase_add_test(tb, bufreader_large_read_bypasses);

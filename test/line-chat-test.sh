@@ -7,9 +7,10 @@
 # line that is not UTF-8 are answered with error lines and dropped; an
 # idle client is told and hung up on; a client over --max-clients is
 # refused; --exit-after ends the server cleanly; a client that stops
-# reading is dropped even while its writer is blocked.  The server says
-# which backend it runs on; make check runs this once per backend, with
-# PTIO_BACKEND set, and then it must be that one.
+# reading is dropped even while its writer is blocked; a line with NUL
+# bytes is relayed whole.  The server says which backend it runs on; make
+# check runs this once per backend, with PTIO_BACKEND set, and then it
+# must be that one.
 #
 # The server's output is $tmp/server.out and server.err, the listening
 # client B's b.out and b.err, the talking client A's a.out and a.err;
@@ -184,6 +185,41 @@ if start --idle 3000 --exit-after 2; then
 	wait_pid "$bpid" 0 >/dev/null  # stuck writing to the FIFO: killed
 	exec 3>&- 4>&-
 	rm -f "$tmp/a.in"
+else
+	fail "the server did not start"
+fi
+
+# 6. A line with NUL bytes in it reaches B whole, every byte, from a
+# real client (samples/netcat).  It used to be cut at the first NUL.
+rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
+# hex FILE: FILE's bytes as one line of hex digits.
+hex() {
+	od -An -v -tx1 "$1" | tr -d ' \n'
+}
+if start --idle 0 --exit-after 2; then
+	mkfifo "$tmp/b.in" || exit 99
+	exec 3<>"$tmp/b.in"
+	listener
+	printf 'a\000b\000\000c\000\n\000\n' >"$tmp/a.in"
+	printf 'client2: a\000b\000\000c\000\nclient2: \000\n' >"$tmp/want"
+	run 10 a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
+	ast=$st
+	await_line "$bpid" "$tmp/b.out" '/^\* client2 left$/p'
+	exec 3>&-
+	wait_pid "$bpid" 10
+	bst=$st
+	wait_pid "$spid" 10
+	case $(hex "$tmp/b.out") in
+	*"$(hex "$tmp/want")"*) got=yes ;;
+	*) got=no ;;
+	esac
+	if [ $ast -eq 0 ] && [ $bst -eq 0 ] && [ $st -eq 0 ] &&
+	   [ $got = yes ]; then
+		pass "a line with NUL bytes, relayed whole"
+	else
+		fail "NUL bytes (A $ast, B $bst, server $st): B got" \
+			"$(hex "$tmp/b.out"), not $(hex "$tmp/want")"
+	fi
 else
 	fail "the server did not start"
 fi

@@ -324,4 +324,7 @@ $(FAIR_POLL_LOG): $(PARALLEL_TESTS:=.log)
 $(FAIR_EPOLL_LOG): $(FAIR_POLL_LOG)
 FLOOD_LOG = test/echo-flood-test.sh.log
 $(FLOOD_LOG): $(FAIR_EPOLL_LOG)
+
+## The fuzz targets' corpora, replayed (test/fuzz/local.mk).
+include test/fuzz/local.mk
 endif

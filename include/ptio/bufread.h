@@ -99,9 +99,14 @@ ptio_ssize ptio_fill_buf(struct ptio_op *op, struct ptio_bufread b,
  *     after them.  Calling again with the same op and LINE goes on with
  *     the same line: MAX counts the whole line, the result is the whole
  *     line's length, and a line that was being dropped as over-long goes
- *     on being dropped.  (The op remembers this until another machine
- *     runs on it or ptio_op_init; a LINE holding fewer bytes than the
- *     op's count starts a new line.)
+ *     on being dropped and ends in PTIO_ETOOLONG, even when the stream
+ *     ends right after the error (its first `limit` bytes are never
+ *     reported as a good last line, nor, with a limit of 0, as the end).
+ *     ptio_op_done(op) is the count of the line's bytes in LINE either
+ *     way: the op's marks stay hidden.  (The op remembers this until
+ *     another machine runs on it or ptio_op_init; a LINE holding fewer
+ *     bytes than the op's count starts a new line.)  A line longer than
+ *     PTIO_SSIZE_MAX / 2 bytes is too long, whatever MAX says.
  * Bytes are consumed from B only as they are copied to LINE (or dropped as
  * part of an over-long line), never beyond DELIM.
  */

@@ -201,10 +201,16 @@ struct ptio_op {
 void ptio_op_init(struct ptio_op *op, struct ptio_task *task);
 
 /* How much the last operation on OP did (see above).  The top bit of
- * p.done is the op's own bookkeeping and never part of the count. */
+ * p.done is the op's own bookkeeping and never part of the count; when
+ * it is set, so is the bit below it (read_until's marks, on a count that
+ * never reaches that bit). */
 static inline size_t ptio_op_done(const struct ptio_op *op)
 {
-	return op->p.done & PTIO_SSIZE_MAX;
+	size_t d = op->p.done;
+
+	if (d > (size_t)PTIO_SSIZE_MAX)
+		d &= (size_t)PTIO_SSIZE_MAX >> 1;
+	return d;
 }
 
 /* ---- Backends --------------------------------------------------------- */

@@ -13,9 +13,12 @@
  * so the next call on the same op and buffer goes on with the same line:
  * its limit counts the whole line, and it returns the whole line's
  * length.  If the error came while the rest of an over-long line was
- * being dropped, the line is at its limit and the next byte is not the
- * end of it, so the next call drops on.  Any other machine run on the op
- * in between resets its progress, and with it the mark.
+ * being dropped, the mark PTIO__OP_DROPPING says so too, and the next
+ * call goes straight on dropping: the count alone cannot tell a line cut
+ * at its limit from a last line exactly that long, and the end of the
+ * stream right after would report the first as the second.  Any other
+ * machine run on the op in between resets its progress, and with it the
+ * marks.
  */
 #include <ptio/bufread.h>
 #include <ptio/bytes.h>
@@ -81,7 +84,8 @@ static int until_take(struct ptio_op *op, struct ptio_bufread b,
 		      uint8_t delim, struct ptio_readbuf *line, size_t max,
 		      const uint8_t *d, size_t n)
 {
-	size_t limit = ptio__min(max, op->p.done + ptio_readbuf_remaining(line));
+	size_t limit = ptio__min(ptio__min(max, PTIO__OP_COUNT_MAX),
+				 op->p.done + ptio_readbuf_remaining(line));
 	size_t room = limit > op->p.done ? limit - op->p.done : 0;
 	size_t want = find_byte(d, n, delim);
 	bool found = want < n;
@@ -109,22 +113,24 @@ static bool until_skip(struct ptio_bufread b, uint8_t delim, const uint8_t *d,
 }
 
 /* Where a call starts: the line's bytes already in LINE, when the last
- * call on OP failed part-way through this line; otherwise none. */
+ * call on OP failed part-way through this line, with PTIO__OP_DROPPING
+ * if it was dropping the line's tail; otherwise 0. */
 static size_t until_resume(const struct ptio_op *op,
 			   const struct ptio_readbuf *line)
 {
-	size_t had = op->p.done & ~PTIO__OP_RESUME;
+	size_t had = op->p.done & PTIO__OP_COUNT_MAX;
 
 	if ((op->p.done & PTIO__OP_RESUME) && had <= line->filled)
-		return had;
+		return op->p.done & ~PTIO__OP_RESUME;
 	return 0;
 }
 
 /* Fail with ERR, marking the op so that the next call goes on with the
- * line. */
-static ptio_ssize until_fail(struct ptio_op *op, ptio_ssize err)
+ * line, and goes on dropping it if DROPPING. */
+static ptio_ssize until_fail(struct ptio_op *op, ptio_ssize err,
+			     bool dropping)
 {
-	op->p.done |= PTIO__OP_RESUME;
+	op->p.done |= PTIO__OP_RESUME | (dropping ? PTIO__OP_DROPPING : 0);
 	return err;
 }
 
@@ -134,31 +140,33 @@ ptio_ssize ptio_read_until(struct ptio_op *op, struct ptio_bufread b,
 {
 	ptio_ssize n = 0;
 	const uint8_t *d = NULL;
-	int got;
+	int got = UNTIL_MORE;
 
 	PTIO_BEGIN(&op->pt);
 	if (!ptio_readbuf_valid(line))
 		PTIO_RETURN(&op->pt, PTIO_EINVAL);
 	op->p.done = until_resume(op, line);
-	for (;;) {
+	/* The mark lives only between calls: while the machine runs, where
+	 * its continuation stands says whether it is dropping. */
+	got = (op->p.done & PTIO__OP_DROPPING) ? UNTIL_TOO_LONG : UNTIL_MORE;
+	op->p.done &= ~PTIO__OP_DROPPING;
+	while (got != UNTIL_TOO_LONG) {
 		PTIO_NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
 			      ptio_bufread_as_ready(b), PTIO_READ);
 		if (n < 0)
-			PTIO_RETURN(&op->pt, until_fail(op, n));
+			PTIO_RETURN(&op->pt, until_fail(op, n, false));
 		if (n == 0)
 			PTIO_RETURN(&op->pt, ptio__count(op->p.done));
 		got = until_take(op, b, delim, line, max, d, (size_t)n);
 		if (got == UNTIL_LINE)
 			PTIO_RETURN(&op->pt, ptio__count(op->p.done));
-		if (got == UNTIL_TOO_LONG)
-			break;
 	}
 	/* Over-long: throw the rest of the line away, then say so once. */
 	for (;;) {
 		PTIO_NB_AWAIT(&op->pt, op->task, n, ptio_nb_fill_buf(b, &d),
 			      ptio_bufread_as_ready(b), PTIO_READ);
 		if (n < 0)
-			PTIO_RETURN(&op->pt, until_fail(op, n));
+			PTIO_RETURN(&op->pt, until_fail(op, n, true));
 		if (n == 0 || until_skip(b, delim, d, (size_t)n))
 			break;
 	}

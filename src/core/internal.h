@@ -43,8 +43,15 @@
 
 /* The top bit of an op's progress (op->p.done), which no count reaches:
  * read_until sets it when it fails part-way through a line, so that the
- * next call goes on with the line.  ptio_op_done hides it. */
+ * next call goes on with the line.  With it, the bit below says the line
+ * was over-long and its tail was being dropped: that a line at its limit
+ * is not complete cannot be told from the count.  read_until keeps its
+ * counts below that bit (PTIO__OP_COUNT_MAX), and ptio_op_done hides
+ * both bits; the second only where the first is set, so any other
+ * machine's count may use it. */
 #define PTIO__OP_RESUME ((size_t)PTIO_SSIZE_MAX + 1u)
+#define PTIO__OP_DROPPING (PTIO__OP_RESUME >> 1)
+#define PTIO__OP_COUNT_MAX (PTIO__OP_DROPPING - 1u)
 
 /* ---- The timer heap (timer.c) -------------------------------------------
  *

@@ -10,6 +10,7 @@
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#include <sys/resource.h>
 #endif
 #include <check.h>
 #include "test/fake/chaos-stream.h"
@@ -494,6 +495,51 @@ void chaos_seed_range(uint32_t *first, uint32_t *last)
 	}
 	*first = 1;
 	*last = many != NULL ? (uint32_t)strtoul(many, NULL, 0) : 10000;
+}
+
+/* SECS for 10,000 seeds: more in proportion to more seeds, and times
+ * CK_TIMEOUT_MULTIPLIER; at least 1. */
+static double chaos_scale(unsigned secs)
+{
+	const char *mult = getenv("CK_TIMEOUT_MULTIPLIER");
+	uint32_t first, last;
+	double t = secs;
+
+	chaos_seed_range(&first, &last);
+	if (last > 10000)
+		t = t * last / 10000;
+	if (mult != NULL && strtod(mult, NULL) > 0)
+		t *= strtod(mult, NULL);
+	return t < 1 ? 1 : t > 100000 ? 100000 : t;
+}
+
+static unsigned chaos_cpu_secs;
+
+/* A checked fixture: it runs in each test's own process (fork mode). */
+static void chaos_cpu_limit(void)
+{
+	const char *fork = getenv("CK_FORK");
+	struct rlimit rl;
+
+	if (fork != NULL && strcmp(fork, "no") == 0)
+		return;
+	if (getrlimit(RLIMIT_CPU, &rl) != 0)
+		return;
+	if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > chaos_cpu_secs)
+		rl.rlim_cur = chaos_cpu_secs;
+	(void)setrlimit(RLIMIT_CPU, &rl);
+}
+
+void chaos_tcase_limits(TCase *tc, unsigned cpu_secs, unsigned wall_secs)
+{
+	const char *mult = getenv("CK_TIMEOUT_MULTIPLIER");
+
+	chaos_cpu_secs = (unsigned)(chaos_scale(cpu_secs) + 0.5);
+	tcase_add_checked_fixture(tc, chaos_cpu_limit, NULL);
+	/* Check multiplies by CK_TIMEOUT_MULTIPLIER itself. */
+	tcase_set_timeout(tc, chaos_scale(wall_secs) /
+			  (mult != NULL && strtod(mult, NULL) > 0 ?
+			   strtod(mult, NULL) : 1));
 }
 
 /* ---- Cases ---------------------------------------------------------------------------- */

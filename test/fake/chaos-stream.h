@@ -183,6 +183,20 @@ struct ptio_write chaos_stream_writer_plain(struct chaos_stream *s);
  * PTIO_CHAOS_SEEDS (default 10000). */
 void chaos_seed_range(uint32_t *first, uint32_t *last);
 
+/*
+ * Bound every test of TC, whose slowest test needs at most CPU_SECS of
+ * processor time for 10,000 seeds, so that a hung test fails fast: a
+ * test that spins (a timer that fires a tick early, a machine that never
+ * finishes) is killed by SIGXCPU after CPU_SECS of processor time,
+ * however loaded the machine; one that sleeps, by Check's timeout after
+ * WALL_SECS.  Both grow in proportion when PTIO_CHAOS_SEEDS asks for more
+ * seeds, and both are multiplied by CK_TIMEOUT_MULTIPLIER (for a slower
+ * machine).  With CK_FORK=no (under valgrind) there is neither: Check
+ * enforces no timeout without fork, and a processor limit would count
+ * every test of the run.
+ */
+void chaos_tcase_limits(TCase *tc, unsigned cpu_secs, unsigned wall_secs);
+
 /* ---- A case: one seed's run of one machine --------------------------------- */
 
 /*
