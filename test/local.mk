@@ -89,6 +89,21 @@ test_check_pt_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
 test_check_pt_addrlabels_CFLAGS = $(TEST_CC_FLAGS)
 test_check_pt_addrlabels_LDADD = test/libptio-core-addrlabels.la $(CHECK_LIBS)
 
+## The in-memory pipe (core) and the testing kit (src/sim).
+check_PROGRAMS += test/check-pipe
+TESTS += test/check-pipe
+test_check_pipe_SOURCES = test/check-pipe.c $(TEST_COMMON)
+test_check_pipe_CFLAGS = $(TEST_CC_FLAGS)
+test_check_pipe_LDADD = $(TEST_LIBS)
+test_check_pipe_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += test/check-sim
+TESTS += test/check-sim
+test_check_sim_SOURCES = test/check-sim.c $(TEST_COMMON)
+test_check_sim_CFLAGS = $(TEST_CC_FLAGS)
+test_check_sim_LDADD = $(TEST_LIBS)
+test_check_sim_LDFLAGS = $(AM_LDFLAGS) -no-install
+
 ## ---- the Check suites of the hosted POSIX layer: fd streams
 ## and the poll backend over socketpairs and pipes, and the TCP helpers
 ## over loopback.

@@ -22,6 +22,7 @@ ptioinclude_HEADERS += \
 	include/ptio/lc-switch.h \
 	include/ptio/loop.h \
 	include/ptio/ops.h \
+	include/ptio/pipe.h \
 	include/ptio/pt.h \
 	include/ptio/readbuf.h \
 	include/ptio/time.h
@@ -43,6 +44,7 @@ PTIO_CORE_SOURCES = \
 	src/core/ops-read.c \
 	src/core/ops-ready.c \
 	src/core/ops-write.c \
+	src/core/pipe.c \
 	src/core/readbuf.c \
 	src/core/timer.c
 libptio_la_SOURCES += $(PTIO_CORE_SOURCES)
