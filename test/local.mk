@@ -249,3 +249,14 @@ EXTRA_DIST += test/exports-test.sh
 ## installed) on the other end.
 TESTS += test/netcat-test.sh test/line-chat-test.sh
 EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh
+
+## The testing kit's examples (samples/sim): line-chat's protocol over
+## 1,000 simulated seeds, built twice (the second with label-address
+## continuations, over the core built that way): both must print the
+## transcript hash in samples/sim/chat-sim.expected.
+check_PROGRAMS += test/chat-sim-addrlabels
+test_chat_sim_addrlabels_SOURCES = samples/sim/chat-sim.c $(PTIO_SIM_SOURCES)
+test_chat_sim_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
+test_chat_sim_addrlabels_LDADD = test/libptio-core-addrlabels.la
+TESTS += test/chat-sim-test.sh
+EXTRA_DIST += test/chat-sim-test.sh

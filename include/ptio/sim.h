@@ -178,6 +178,10 @@ struct ptio_read ptio_sim_end_reader(struct ptio_sim_end *e);
 struct ptio_bufread ptio_sim_end_bufread(struct ptio_sim_end *e);
 struct ptio_write ptio_sim_end_writer(struct ptio_sim_end *e);
 
+/* Half-close E, as shutdown(SHUT_WR): the peer reads what was sent, then
+ * end of stream; E can still read.  Idempotent. */
+void ptio_sim_end_shutdown(struct ptio_sim_end *e);
+
 /* Hang up E, as closing a socket: the peer reads what was sent, then end
  * of stream, and its writes fail with PTIO_EPIPE.  E's own calls fail
  * with PTIO_ECLOSED; its waiters wake; its scheduled events are dropped.

@@ -235,6 +235,11 @@ void ptio_sim_faults_random(struct ptio_sim *sim, struct ptio_sim_faults *f)
 	f->latency = ptio_sim_below(sim, 200);
 }
 
+void ptio_sim_end_shutdown(struct ptio_sim_end *e)
+{
+	ptio_pipe_close_write(e->out);
+}
+
 void ptio_sim_end_close(struct ptio_sim_end *e)
 {
 	if (e->state & END_CLOSED)

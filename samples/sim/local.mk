@@ -1,0 +1,13 @@
+## samples/sim/local.mk - programs that test ptio code in simulation with
+## the testing kit (ptio/sim.h).  `make check` runs them (test/local.mk).
+##
+## chat-sim: line-chat's protocol over 1,000 seeds of simulated clients
+## and faulty connections, in virtual time.  chat-sim-addrlabels is the
+## same program with label-address continuations: both must print the
+## same transcript hash.
+
+noinst_PROGRAMS += samples/sim/chat-sim
+samples_sim_chat_sim_SOURCES = samples/sim/chat-sim.c
+samples_sim_chat_sim_LDADD = libptio.la
+samples_sim_chat_sim_LDFLAGS = $(AM_LDFLAGS) -no-install
+EXTRA_DIST += samples/sim/chat-sim.expected
