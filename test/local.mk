@@ -260,3 +260,7 @@ test_chat_sim_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
 test_chat_sim_addrlabels_LDADD = test/libptio-core-addrlabels.la
 TESTS += test/chat-sim-test.sh
 EXTRA_DIST += test/chat-sim-test.sh
+
+## The uart-echo firmware on the host against a simulated UART, 200
+## seeds of input timing.
+TESTS += samples/sim/uart-echo-sim
