@@ -70,13 +70,13 @@ test_check_coop_LDADD = $(TEST_LIBS)
 test_check_coop_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 ## The machines again with label-address continuations, whatever configure
-## chose.  The continuation's size is part of struct ptio_task, so this
+## chose (with the testing kit, which the fake backend is built on).  The continuation's size is part of struct ptio_task, so this
 ## program links its own copy of the core built the same way instead of
 ## libptio (and, having no fd, needs none of src/posix but its assertion
 ## handler).
 check_LTLIBRARIES += test/libptio-core-addrlabels.la
 test_libptio_core_addrlabels_la_SOURCES = $(PTIO_CORE_SOURCES) \
-	src/posix/assert.c
+	$(PTIO_SIM_SOURCES) src/posix/assert.c
 test_libptio_core_addrlabels_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPTIO_CONF_LC_ADDRLABELS
 
@@ -255,7 +255,7 @@ EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh
 ## continuations, over the core built that way): both must print the
 ## transcript hash in samples/sim/chat-sim.expected.
 check_PROGRAMS += test/chat-sim-addrlabels
-test_chat_sim_addrlabels_SOURCES = samples/sim/chat-sim.c $(PTIO_SIM_SOURCES)
+test_chat_sim_addrlabels_SOURCES = samples/sim/chat-sim.c
 test_chat_sim_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
 test_chat_sim_addrlabels_LDADD = test/libptio-core-addrlabels.la
 TESTS += test/chat-sim-test.sh
