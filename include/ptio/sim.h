@@ -77,7 +77,8 @@ struct ptio_sim {
 	struct ptio_sim_irq *irqs;    /* lines, linked through next */
 	uint8_t masked;               /* interrupts masked */
 	uint8_t in_isr;               /* a handler runs (no nesting) */
-	uint8_t stalled;              /* idle found nothing to wait for */
+	uint8_t stalled;              /* idle found nothing to wait for
+					 (sticky: a stall is a failure) */
 };
 
 /* The backend's vtable: now = sim->now; wait = jump to the earliest of
@@ -250,10 +251,12 @@ static inline bool ptio_sim_stalled(const struct ptio_sim *sim)
 void ptio_sim_irq_init(struct ptio_sim_irq *irq, struct ptio_sim *sim,
 		       void (*isr)(void *arg), void *arg);
 
-/* Raise IRQ DELAY ticks from now.  With DELAY 0 and interrupts unmasked
- * the handler runs before this returns, as if the device interrupted the
- * caller; otherwise the raise is scheduled like an event and happens in
- * the loop's wait.  Returns 0 or PTIO_ENOSPC (event array full). */
+/* Raise IRQ DELAY ticks from now.  DELAY 0 raises it at once: with
+ * interrupts unmasked the handler runs before this returns, as if the
+ * device interrupted the caller, and otherwise on the unmask.  A later
+ * raise is scheduled like an event and happens in the loop's wait (or
+ * the simulated CPU's idle).  Returns 0 or PTIO_ENOSPC (event array
+ * full). */
 ptio_ssize ptio_sim_irq_raise(struct ptio_sim_irq *irq, uint32_t delay);
 
 /* Detach IRQ from its sim and drop its scheduled raises. */

@@ -103,8 +103,8 @@ static struct {
 
 /* ---- The transcript --------------------------------------------------------- */
 
-static void logf_(const char *fmt, ...) PTIO_PRINTF(1, 2);
-static void logf_(const char *fmt, ...)
+static void log_line(const char *fmt, ...) PTIO_PRINTF(1, 2);
+static void log_line(const char *fmt, ...)
 {
 	va_list ap;
 	ptio_ssize n;
@@ -252,7 +252,7 @@ static void client_leave(struct sclient *c)
 		c->reader_done = true;
 	}
 	ptio_sim_end_close(c->end);
-	logf_("@%lu leave client%u %s\n", (unsigned long)now, c->id,
+	log_line("@%lu leave client%u %s\n", (unsigned long)now, c->id,
 	      c->why != NULL ? c->why : "?");
 	c->used = false;
 	sendf(NULL, "* client%u left\n", c->id);
@@ -303,7 +303,7 @@ static void server_accept(struct ptio_sim_end *end)
 	ptio_readbuf_init(&c->line, c->linebuf, sizeof(c->linebuf));
 	ptio_op_init(&c->rop, &c->reader.task);
 	ptio_op_init(&c->wop, &c->writer.task);
-	logf_("@%lu join client%u\n", (unsigned long)ptio_loop_now(&w.loop),
+	log_line("@%lu join client%u\n", (unsigned long)ptio_loop_now(&w.loop),
 	      c->id);
 	sendf(NULL, "* client%u joined\n", c->id);
 	sendf(c, "* welcome client%u, %d online\n", c->id, online + 1);

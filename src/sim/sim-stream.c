@@ -115,8 +115,10 @@ static ptio_ssize end_read_buf(void *self, struct ptio_readbuf *rb)
 	ptio_readbuf_init(&part, ptio_readbuf_unfilled(rb),
 			  end_limit(e, ptio_readbuf_remaining(rb)));
 	r = ptio_nb_read_buf(ptio_pipe_reader(e->in), &part);
-	if (r > 0)
+	if (r > 0) {
 		(void)ptio_readbuf_advance(rb, (size_t)r);
+		e->view = 0; /* a read moved the bytes a fill had shown */
+	}
 	return r;
 }
 
