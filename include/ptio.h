@@ -26,6 +26,7 @@
 #include "ptio/bufread.h"
 #include "ptio/adapters.h"
 #include "ptio/fmt.h"
+#include "ptio/pipe.h"
 #include "ptio/port.h"
 
 #if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && defined(__unix__) && \

@@ -45,7 +45,7 @@ static void hostile_count(struct hostile *h)
 	if (++h->since > h->max_since)
 		h->max_since = h->since;
 	if (h->calls % CLOCK_EVERY == 0)
-		fake_be.now++;
+		fake_be.sim.now++;
 }
 
 static ptio_ssize hostile_poll(void *self, struct ptio_task *task,

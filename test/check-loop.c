@@ -231,7 +231,7 @@ START_TEST(test_fairness_per_round)
 		ck_assert_int_ge(d.runs, k - 1);
 	}
 	ck_assert_int_eq(k - 1, 52);
-	ck_assert_uint_eq(fake_be.now, FAKE_START);
+	ck_assert_uint_eq(fake_be.sim.now, FAKE_START);
 }
 END_TEST
 
@@ -251,7 +251,7 @@ START_TEST(test_busy_task_does_not_starve_timer)
 	op_task_start(&fake_loop, &t, call_sleep);
 	for (k = 0; k < 30 && !t.finished; k++) {
 		run_nowait();
-		fake_be.now++; /* time passes while A keeps the loop busy */
+		fake_be.sim.now++; /* time passes while A keeps the loop busy */
 	}
 	ck_assert(t.finished);
 	ck_assert_int_eq(t.result, 0);
@@ -977,12 +977,12 @@ START_TEST(test_sleep_across_wrap)
 	/* The first wait is for the earliest timer, 5 ticks away. */
 	ck_assert_int_eq(ptio_loop_run(&fake_loop, PTIO_RUN_ONCE), N);
 	ck_assert_uint_eq(fake_be.last_timeout, 5);
-	ck_assert_uint_eq(fake_be.now, 0xFFFFFFF5u);
+	ck_assert_uint_eq(fake_be.sim.now, 0xFFFFFFF5u);
 	ck_assert_int_eq(s[1].order, -1);
 	while (s[0].order == -1) {
-		ck_assert_msg(fake_be.now <= 0x54u || fake_be.now >= 0xFFFFFFF0u,
+		ck_assert_msg(fake_be.sim.now <= 0x54u || fake_be.sim.now >= 0xFFFFFFF0u,
 			      "clock ran to %#x before the sleep ended",
-			      (unsigned)fake_be.now);
+			      (unsigned)fake_be.sim.now);
 		ck_assert_int_ge(ptio_loop_run(&fake_loop, PTIO_RUN_ONCE), 0);
 	}
 	ck_assert_uint_eq(s[0].fired, 0x54u);
@@ -1099,7 +1099,7 @@ START_TEST(test_deadline_ends_ready_across_wrap)
 	fake_loop_run(10);
 	ck_assert_int_eq(t.result, PTIO_ETIMEDOUT);
 	ck_assert_uint_eq(t.at, 0x22u);
-	ck_assert_uint_eq(fake_be.now, 0x22u);
+	ck_assert_uint_eq(fake_be.sim.now, 0x22u);
 	ck_assert_uint_eq(t.regs_after, 0);
 	ck_assert_ptr_null(s.src.waiter[PTIO_SLOT_READ]);
 	ck_assert(ptio_task_expired(&t.tt.task));
@@ -1119,7 +1119,7 @@ START_TEST(test_deadline_set_while_waiting)
 	op_task_start(&fake_loop, &t, call_ready);
 	run_nowait();
 	ck_assert_uint_eq(fake_loop.ntimers, 0);
-	fake_be.now += 5;
+	fake_be.sim.now += 5;
 	ptio_loop_update_time(&fake_loop);
 	ptio_task_set_timeout(&t.tt, 30);
 	fake_loop_run(10);
@@ -1270,12 +1270,12 @@ START_TEST(test_loop_stop_and_modes)
 	stop = 1;
 	ck_assert_int_eq(ptio_loop_run(&fake_loop, PTIO_RUN_NOWAIT), 1);
 	ck_assert_int_eq(ptio_loop_run(&fake_loop, PTIO_RUN_NOWAIT), 1);
-	ck_assert_uint_eq(fake_be.now, FAKE_START);
+	ck_assert_uint_eq(fake_be.sim.now, FAKE_START);
 	ck_assert_uint_eq(ptio_loop_now(&fake_loop), FAKE_START);
 	/* DEFAULT runs until nothing is alive. */
 	ck_assert_int_eq(ptio_loop_run(&fake_loop, PTIO_RUN_DEFAULT), 0);
 	ck_assert_uint_eq(t.at, FAKE_START + 40);
-	fake_be.now += 7;
+	fake_be.sim.now += 7;
 	ck_assert_uint_eq(ptio_loop_update_time(&fake_loop), FAKE_START + 47);
 }
 END_TEST

@@ -253,7 +253,7 @@ START_TEST(test_yield_lets_others_run_once)
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(y[i].runs, y[i].rounds + 1);
 	/* Yielding is not sleeping: the clock never moved. */
-	ck_assert_uint_eq(fake_be.now, FAKE_START);
+	ck_assert_uint_eq(fake_be.sim.now, FAKE_START);
 }
 END_TEST
 
@@ -383,7 +383,7 @@ START_TEST(test_spawn_user_machine)
 	ck_assert_int_eq(sp.r2, 43);
 	ck_assert_uint_eq(sp.slept1, 7);
 	ck_assert_uint_eq(sp.sub.slept, 300);
-	ck_assert_uint_eq(fake_be.now, FAKE_START + 307);
+	ck_assert_uint_eq(fake_be.sim.now, FAKE_START + 307);
 	ck_assert_ptr_eq(sp.sub.op.task, &sp.tt.task);
 }
 END_TEST
@@ -640,7 +640,7 @@ START_TEST(test_switch_inside_machine)
 	ptio_timed_task_start(&fake_loop, &s.tt, switchy_fn);
 	fake_loop_run(100);
 	ck_assert_str_eq(s.trace, "yswys");
-	ck_assert_uint_eq(fake_be.now, FAKE_START + 20);
+	ck_assert_uint_eq(fake_be.sim.now, FAKE_START + 20);
 }
 END_TEST
 #endif

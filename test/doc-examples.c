@@ -12,8 +12,8 @@
  *
  * Divided into the tutorial's sections: 1. the first machine, 2. nested
  * machines, 3. the memory-sensitive path, 4. deadlines, timeouts and the
- * budget, 5. streams of your own, 6. BufRead and lines; then the text
- * check and the suite.
+ * budget, 5. streams of your own, 6. BufRead and lines, 7. testing with
+ * the kit; then the text check and the suite.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -1220,6 +1220,111 @@ START_TEST(test_liner)
 }
 END_TEST
 
+/* ---- 7. Testing with the kit ---------------------------------------------------- */
+
+/* tutorial: sim_include */
+#include <ptio/sim.h>
+/* tutorial: end */
+
+/* tutorial: sim_greeter */
+#define GREET_IDLE 30000 /* ticks: 30 s at one tick per millisecond */
+
+struct idle_greeter {
+	struct ptio_timed_task tt;  /* timed: it has an idle deadline */
+	struct ptio_op op;
+	struct ptio_bufread in;
+	struct ptio_write out;
+	struct ptio_readbuf line;
+	char msg[48];
+	size_t len;                 /* of msg: must outlive suspensions */
+	uint8_t buf[24];
+};
+
+/* Read a name within GREET_IDLE ticks and greet it, or say goodbye. */
+static ptio_ssize idle_greet(struct ptio_task *t)
+{
+	struct idle_greeter *g =
+		PTIO_CONTAINER_OF(t, struct idle_greeter, tt.task);
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	ptio_task_set_timeout(&g->tt, GREET_IDLE);
+	PTIO_AWAIT(&t->pt, r, ptio_read_line(&g->op, g->in, &g->line,
+					     sizeof(g->buf)));
+	if (r > 0)
+		r = ptio_format(g->msg, sizeof(g->msg), "hi %.*s",
+				(int)r, (const char *)g->buf);
+	else
+		r = ptio_format(g->msg, sizeof(g->msg), "bye (%s)\n",
+				ptio_strerror(r));
+	g->len = (size_t)r;
+	ptio_task_clear_deadline(&g->tt);
+	PTIO_AWAIT(&t->pt, r, ptio_write_all(&g->op, g->out, g->msg,
+					     g->len));
+	PTIO_END(&t->pt);
+}
+/* tutorial: end */
+
+/* tutorial: sim_scenario */
+/* One seed: the peer sends a name, or (one seed in three) nothing. */
+static int greeter_scenario(uint32_t seed, void *ctx)
+{
+	static struct idle_greeter g;
+	struct ptio_sim sim;
+	struct ptio_sim_event ev[8];
+	struct ptio_sim_duplex d;
+	struct ptio_sim_faults f;
+	struct ptio_loop loop;
+	uint8_t pipes[2 * 64];
+	char got[64] = "";
+	bool silent;
+	ptio_ssize n;
+
+	(void)ctx;
+	ptio_loop_init(&loop, ptio_sim_init(&sim, 0, seed, ev, 8));
+	ptio_sim_duplex_init(&d, &sim, pipes, 64);
+	ptio_sim_faults_random(&sim, &f);
+	f.eof = f.reset = 0;            /* faults that change the answer */
+	ptio_sim_end_set_faults(&d.b, &f);
+	memset(&g, 0, sizeof(g));
+	g.in = ptio_sim_end_bufread(&d.b);
+	g.out = ptio_sim_end_writer(&d.b);
+	ptio_readbuf_init(&g.line, g.buf, sizeof(g.buf));
+	ptio_op_init(&g.op, &g.tt.task);
+	ptio_timed_task_start(&loop, &g.tt, idle_greet);
+	silent = ptio_sim_below(&sim, 3) == 0;
+	if (!silent)
+		ptio_nb_write(ptio_sim_end_writer(&d.a), "ann\n", 4);
+	if (ptio_loop_run(&loop, PTIO_RUN_DEFAULT) != 0)
+		return 1;               /* a stall: something waits for ever */
+	n = ptio_nb_read(ptio_sim_end_reader(&d.a), got, sizeof(got) - 1);
+	ptio_sim_end_close(&d.a);
+	ptio_sim_end_close(&d.b);
+	if (n < 0)
+		return 2;
+	got[n] = '\0';
+	if (silent)                     /* 30 s of virtual time passed */
+		return strcmp(got, "bye (timed out)\n") != 0 ||
+		       ptio_sim_now(&sim) < GREET_IDLE;
+	return strcmp(got, "hi ann\n") != 0 ||
+	       ptio_sim_now(&sim) >= GREET_IDLE;
+}
+/* tutorial: end */
+
+START_TEST(test_sim_greeter)
+{
+/* tutorial: sim_seeds */
+	struct ptio_sim_seeds seeds;
+
+	ptio_sim_seeds_init(&seeds, 1000, getenv("PTIO_SIM_SEED"),
+			    getenv("PTIO_SIM_SEEDS"));
+	if (ptio_sim_seeds_run(&seeds, greeter_scenario, NULL) != 0)
+		ck_abort_msg("%s", seeds.message);
+/* tutorial: end */
+	ck_assert_uint_eq(seeds.ran, seeds.last - seeds.first + 1);
+}
+END_TEST
+
 /* ---- The text check ---------------------------------------------------------------- */
 
 /* The whole file at PATH, NUL-terminated; NULL if it cannot be read. */
@@ -1298,6 +1403,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_metered);
 	tcase_add_test(tc, test_mem_pipe);
 	tcase_add_test(tc, test_liner);
+	tcase_add_test(tc, test_sim_greeter);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(tt, test_tutorial_text);

@@ -85,13 +85,13 @@ test_check_compose_LDADD = $(TEST_LIBS)
 test_check_compose_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 ## The machines again with label-address continuations, whatever configure
-## chose.  The continuation's size is part of struct ptio_task, so this
-## program links its own copy of the core built the same way instead of
+## chose (with the testing kit, which the fake backend is built on).  The
+## continuation's size is part of struct ptio_task, so this program links its own copy of the core built the same way instead of
 ## libptio (and, having no fd, needs none of src/posix but its assertion
 ## handler).
 check_LTLIBRARIES += test/libptio-core-addrlabels.la
 test_libptio_core_addrlabels_la_SOURCES = $(PTIO_CORE_SOURCES) \
-	src/posix/assert.c
+	$(PTIO_SIM_SOURCES) src/posix/assert.c
 test_libptio_core_addrlabels_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DPTIO_CONF_LC_ADDRLABELS
 
@@ -113,6 +113,21 @@ test_check_compose_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) \
 test_check_compose_addrlabels_CFLAGS = $(TEST_CC_FLAGS)
 test_check_compose_addrlabels_LDADD = test/libptio-core-addrlabels.la \
 	$(CHECK_LIBS)
+
+## The in-memory pipe (core) and the testing kit (src/sim).
+check_PROGRAMS += test/check-pipe
+PARALLEL_TESTS += test/check-pipe
+test_check_pipe_SOURCES = test/check-pipe.c $(TEST_COMMON)
+test_check_pipe_CFLAGS = $(TEST_CC_FLAGS)
+test_check_pipe_LDADD = $(TEST_LIBS)
+test_check_pipe_LDFLAGS = $(AM_LDFLAGS) -no-install
+
+check_PROGRAMS += test/check-sim
+PARALLEL_TESTS += test/check-sim
+test_check_sim_SOURCES = test/check-sim.c $(TEST_COMMON)
+test_check_sim_CFLAGS = $(TEST_CC_FLAGS)
+test_check_sim_LDADD = $(TEST_LIBS)
+test_check_sim_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 ## ---- the Check suites of the hosted POSIX layer: fd streams
 ## over socketpairs and pipes and the TCP helpers over loopback, on each
@@ -328,3 +343,23 @@ $(FLOOD_LOG): $(FAIR_EPOLL_LOG)
 ## The fuzz targets' corpora, replayed (test/fuzz/local.mk).
 include test/fuzz/local.mk
 endif
+
+## netcat and line-chat, with samples/netcat (and socat, when it is
+## installed) on the other end.
+PARALLEL_TESTS += test/netcat-test.sh test/line-chat-test.sh
+EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh
+
+## The testing kit's examples (samples/sim): line-chat's protocol over
+## 1,000 simulated seeds, built twice (the second with label-address
+## continuations, over the core built that way): both must print the
+## transcript hash in samples/sim/chat-sim.expected.
+check_PROGRAMS += test/chat-sim-addrlabels
+test_chat_sim_addrlabels_SOURCES = samples/sim/chat-sim.c
+test_chat_sim_addrlabels_CPPFLAGS = $(AM_CPPFLAGS) -DPTIO_CONF_LC_ADDRLABELS
+test_chat_sim_addrlabels_LDADD = test/libptio-core-addrlabels.la
+PARALLEL_TESTS += test/chat-sim-test.sh
+EXTRA_DIST += test/chat-sim-test.sh
+
+## The uart-echo firmware on the host against a simulated UART, 200
+## seeds of input timing.
+PARALLEL_TESTS += samples/sim/uart-echo-sim

@@ -23,6 +23,7 @@ ptioinclude_HEADERS += \
 	include/ptio/lc-switch.h \
 	include/ptio/loop.h \
 	include/ptio/ops.h \
+	include/ptio/pipe.h \
 	include/ptio/pt.h \
 	include/ptio/readbuf.h \
 	include/ptio/time.h
@@ -45,6 +46,7 @@ PTIO_CORE_SOURCES = \
 	src/core/ops-read.c \
 	src/core/ops-ready.c \
 	src/core/ops-write.c \
+	src/core/pipe.c \
 	src/core/readbuf.c \
 	src/core/timer.c
 libptio_la_SOURCES += $(PTIO_CORE_SOURCES)

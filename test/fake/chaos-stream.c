@@ -2,8 +2,8 @@
  * test/fake/chaos-stream.c - the chaos stream and its world (see
  * chaos-stream.h).
  *
- * Divided into: PRNG helpers and CRC, the world's backend, the stream's
- * faults, the Read side, the Write side, the vtables, cases and seeds.
+ * Divided into: PRNG helpers and CRC, the world (the kit's simulated
+ * backend, ptio/sim.h) and its stalls, the stream's faults, the Read side, the Write side, the vtables, cases and seeds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,78 +101,41 @@ uint32_t chaos_crc32(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-/* ---- The world's backend ------------------------------------------------------ */
+/* ---- The world: the kit's simulated backend ------------------------------- */
 
-static struct chaos_world *world_of(struct ptio_backend *be)
+/* Start a stall of SLOT on S: its readiness comes back when the stall is
+ * over (an event of the sim), or, now and then, spuriously before. */
+static void stall_start(struct chaos_stream *s, int slot, unsigned bit)
 {
-	return PTIO_CONTAINER_OF(be, struct chaos_world, base);
+	struct ptio_sim *sim = &s->world->sim;
+	uint32_t ticks = 1 + chaos_below(&s->rng, s->prof.max_stall);
+
+	s->stalled[slot] = true;
+	s->stall_until[slot] = ptio_tick_after(ptio_sim_now(sim), ticks);
+	if (ptio_sim_signal(sim, &s->src, bit, ticks) != 0 ||
+	    (chaos_chance(&s->rng, s->prof.spurious) &&
+	     ptio_sim_signal(sim, &s->src, bit,
+			     chaos_below(&s->rng, ticks)) != 0))
+		s->violation = "the sim's event array is full";
 }
 
-static ptio_tick world_now(struct ptio_backend *be)
+/* True while SLOT of S is stalled. */
+static bool stalling(struct chaos_stream *s, int slot)
 {
-	return world_of(be)->now;
+	if (s->stalled[slot] &&
+	    ptio_tick_reached(ptio_sim_now(&s->world->sim),
+			      s->stall_until[slot]))
+		s->stalled[slot] = false;
+	return s->stalled[slot];
 }
-
-/* Count a stall down; report readiness when it is over, or (spuriously)
- * before.  Returns true if it reported. */
-static bool world_deliver(struct chaos_stream *s, int slot)
-{
-	unsigned bit = slot == PTIO_SLOT_READ ? PTIO_READABLE : PTIO_WRITABLE;
-	bool fire;
-
-	if (s->src.waiter[slot] == NULL)
-		return false;
-	if (s->stall[slot] > 0)
-		s->stall[slot]--;
-	fire = s->stall[slot] == 0 ||
-	       chaos_chance(&s->rng, s->prof.spurious);
-	if (fire)
-		ptio_source_ready(&s->src, bit);
-	return fire;
-}
-
-static ptio_ssize world_wait(struct ptio_backend *be, uint32_t timeout)
-{
-	struct chaos_world *w = world_of(be);
-	bool fired = false, waiting = false;
-	size_t i;
-
-	w->waits++;
-	for (i = 0; i < w->nstreams; i++) {
-		struct chaos_stream *s = w->streams[i];
-
-		waiting |= ptio_source_has_waiters(&s->src);
-		fired |= world_deliver(s, PTIO_SLOT_READ);
-		fired |= world_deliver(s, PTIO_SLOT_WRITE);
-	}
-	if (!fired && !waiting && timeout == PTIO_WAIT_FOREVER)
-		return PTIO_EIO; /* nothing could ever happen: a hang */
-	w->now += (fired || timeout == PTIO_WAIT_FOREVER) ? 1 : timeout;
-	return 0;
-}
-
-static ptio_ssize world_update(struct ptio_backend *be, struct ptio_source *src)
-{
-	(void)be;
-	(void)src;
-	return 0; /* the streams are not backend sources: waits are scanned */
-}
-
-static const struct ptio_backend_vt world_vt = {
-	.version = PTIO_BACKEND_VERSION,
-	.now = world_now,
-	.wait = world_wait,
-	.update = world_update,
-};
 
 void chaos_world_init(struct chaos_world *w, uint32_t seed,
 		      size_t scratch_len)
 {
 	memset(w, 0, sizeof(*w));
-	w->base.vt = &world_vt;
-	w->rng = chaos_seed_state(seed, 0xC0FFEE);
-	w->now = 0xFFFFFF00u;
-	ptio_loop_init(&w->loop, &w->base);
+	ptio_loop_init(&w->loop, ptio_sim_init(&w->sim, 0xFFFFFF00u,
+					       chaos_seed_state(seed, 0xC0FFEE),
+					       w->ev, CHAOS_MAX_EVENTS));
 	if (scratch_len > 0) {
 		w->scratch = malloc(scratch_len);
 		w->scratch_len = scratch_len;
@@ -186,8 +149,10 @@ int chaos_world_run(struct chaos_world *w, const char **why)
 	size_t i;
 
 	*why = NULL;
-	if (r < 0)
-		*why = "the loop failed or hung";
+	if (r == PTIO_SIM_STALL)
+		*why = "the loop hung: every task waits and nothing can come";
+	else if (r < 0)
+		*why = "the loop failed";
 	else if (r > 0)
 		*why = "tasks left that nothing can wake";
 	else if (ptio_loop_registrations(&w->loop) != 0)
@@ -225,9 +190,9 @@ static ptio_ssize chaos_enter(struct chaos_stream *s, int slot)
 		violation(s, "busy loop: far too many calls");
 		return PTIO_EIO;
 	}
-	if (s->stall[slot] == 0 && chaos_chance(&s->rng, s->prof.block))
-		s->stall[slot] = 1 + chaos_below(&s->rng, s->prof.max_stall);
-	if (s->stall[slot] > 0) {
+	if (!stalling(s, slot) && chaos_chance(&s->rng, s->prof.block))
+		stall_start(s, slot, bit);
+	if (stalling(s, slot)) {
 		ptio_source_clear(&s->src, bit);
 		s->blocks++;
 		return PTIO_WOULD_BLOCK;
@@ -422,10 +387,14 @@ void chaos_stream_init(struct chaos_stream *s, struct chaos_world *w,
 	s->world = w;
 	s->rng = chaos_seed_state(seed, salt);
 	s->prof = *prof;
-	/* Start ready or not, as the seed says: both paths get exercised. */
-	ptio_source_init(&s->src,
-			 chaos_chance(&s->rng, 500)
-				 ? PTIO_READABLE | PTIO_WRITABLE : 0, 0);
+	/* Start ready or not (ready at the first wait), as the seed says:
+	 * both paths get exercised. */
+	ptio_source_init(&s->src, 0, 0);
+	if (chaos_chance(&s->rng, 500))
+		ptio_source_ready(&s->src, PTIO_READABLE | PTIO_WRITABLE);
+	else
+		(void)ptio_sim_signal(&w->sim, &s->src,
+				      PTIO_READABLE | PTIO_WRITABLE, 0);
 	s->rd_end_at = SIZE_MAX;
 	s->wr_end_at = SIZE_MAX;
 	s->wr_end_err = PTIO_EPIPE;
@@ -486,15 +455,12 @@ struct ptio_write chaos_stream_writer_plain(struct chaos_stream *s)
 
 void chaos_seed_range(uint32_t *first, uint32_t *last)
 {
-	const char *one = getenv("PTIO_CHAOS_SEED");
-	const char *many = getenv("PTIO_CHAOS_SEEDS");
+	struct ptio_sim_seeds s;
 
-	if (one != NULL) {
-		*first = *last = (uint32_t)strtoul(one, NULL, 0);
-		return;
-	}
-	*first = 1;
-	*last = many != NULL ? (uint32_t)strtoul(many, NULL, 0) : 10000;
+	ptio_sim_seeds_init(&s, 10000, getenv("PTIO_CHAOS_SEED"),
+			    getenv("PTIO_CHAOS_SEEDS"));
+	*first = s.first;
+	*last = s.last;
 }
 
 /* SECS for 10,000 seeds: more in proportion to more seeds, and times
@@ -638,7 +604,7 @@ void chaos_case_end(struct chaos_case *c)
 	stats.blocks += c->s.blocks;
 	stats.eintrs += c->s.eintrs;
 	stats.shorts += c->s.shorts;
-	stats.waits += c->w.waits;
+	stats.waits += c->w.sim.waits;
 	stats.deadlines += c->deadline;
 	stats.timeouts += c->deadline && c->result == PTIO_ETIMEDOUT;
 	free(c->payload);

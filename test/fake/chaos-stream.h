@@ -20,11 +20,13 @@
  *   - end the input (EOF) or fail (a reset) at a chosen offset, and fail
  *     writes after a chosen number of bytes.
  *
- * The world's backend delivers readiness: on each wait, a stalled stream
- * counts down and becomes ready again when its stall is over, and now and
- * then signals readiness while still stalled (spurious readiness: the next
- * call just blocks again).  The world's clock advances one tick per wait,
- * or jumps to the next timer, so deadlines work.
+ * The world is the testing kit's simulated backend (ptio/sim.h): a stall
+ * lasts a few virtual ticks and its end is an event of the sim that makes
+ * the stream ready again; now and then a second event signals readiness
+ * while it is still stalled (spurious readiness: the next call just
+ * blocks again).  The clock jumps to the next event or timer, so
+ * deadlines work, and a run where every task waits for something that
+ * cannot come ends with the sim's PTIO_SIM_STALL instead of hanging.
  *
  * The stream checks what it is handed (readbuf invariants on every call)
  * and records the first contract violation it sees, and guards against a
@@ -38,6 +40,7 @@
 #include <check.h>
 #include "test/helpers.h"
 #include <ptio.h>
+#include <ptio/sim.h>
 
 /* CHAOS_CHECK(cond, fmt, ...) - fail the test with the message unless
  * COND.  Check's own ck_assert_msg reports every passing check to the
@@ -81,9 +84,9 @@ struct chaos_profile {
 	size_t long_max;    /* the longest any transfer is (a socket
 			       buffer's worth) */
 	unsigned eintr;     /* per mille of calls that return PTIO_EINTR */
-	unsigned spurious;  /* per mille of stalled waits that signal anyway */
+	unsigned spurious;  /* per mille of stalls that signal early too */
 	unsigned scribble;  /* per mille of reads that scribble past the data */
-	unsigned max_stall; /* waits a stall lasts, at most */
+	unsigned max_stall; /* virtual ticks a stall lasts, at most */
 };
 
 /* A random profile; the larger SIZE (the payload), the milder, to keep
@@ -103,17 +106,18 @@ uint32_t chaos_crc32(uint32_t crc, const void *buf, size_t len);
 /* ---- The world --------------------------------------------------------------- */
 
 #define CHAOS_MAX_STREAMS 4
+/* A stall schedules at most two events per slot (its end, and maybe a
+ * spurious wake-up before it). */
+#define CHAOS_MAX_EVENTS (CHAOS_MAX_STREAMS * 4 + 4)
 
 struct chaos_stream;
 
 struct chaos_world {
-	struct ptio_backend base; /* first */
+	struct ptio_sim sim;      /* first: the backend, clock and events */
+	struct ptio_sim_event ev[CHAOS_MAX_EVENTS];
 	struct ptio_loop loop;
-	uint32_t rng;
-	ptio_tick now;
 	struct chaos_stream *streams[CHAOS_MAX_STREAMS];
 	size_t nstreams;
-	unsigned long waits;
 	uint8_t *scratch; /* lent to the loop; owned by the world */
 	size_t scratch_len;
 };
@@ -152,7 +156,8 @@ struct chaos_stream {
 	size_t wr_end_at;
 	ptio_ssize wr_end_err;
 	size_t flushed;          /* out_len at the last successful flush */
-	unsigned stall[2];       /* waits left, read and write side */
+	bool stalled[2];         /* read and write side stalled ... */
+	ptio_tick stall_until[2]; /* ... until this tick */
 	/* What happened. */
 	unsigned long calls, blocks, eintrs, shorts, polls;
 	unsigned long call_limit; /* more calls than this is a busy loop */

@@ -14,104 +14,40 @@ struct ptio_loop fake_loop;
 
 static struct fake_backend *fake_of(struct ptio_backend *be)
 {
-	return PTIO_CONTAINER_OF(be, struct fake_backend, base);
+	return PTIO_CONTAINER_OF(be, struct fake_backend, sim.base);
 }
 
-/* ---- Scheduled events --------------------------------------------------- */
+/* ---- Scheduled events (the kit's) ------------------------------------------ */
 
 void fake_backend_signal(struct fake_backend *fb, struct ptio_source *src,
 			 unsigned bits, uint32_t delay)
 {
-	if (fb->nev == FAKE_MAX_EVENTS) {
+	if (ptio_sim_signal(&fb->sim, src, bits, delay) != 0) {
 		fprintf(stderr, "fake backend: more than %d events scheduled\n",
 			FAKE_MAX_EVENTS);
 		abort();
 	}
-	fb->ev[fb->nev].src = src;
-	fb->ev[fb->nev].bits = bits;
-	fb->ev[fb->nev].when = fb->now + delay;
-	fb->nev++;
-}
-
-/* Remove event I, keeping the others in the order they were scheduled. */
-static void fake_event_remove(struct fake_backend *fb, size_t i)
-{
-	for (; i + 1 < fb->nev; i++)
-		fb->ev[i] = fb->ev[i + 1];
-	fb->nev--;
 }
 
 void fake_backend_forget(struct fake_backend *fb, struct ptio_source *src)
 {
-	size_t i = 0;
-
-	while (i < fb->nev) {
-		if (src == NULL || fb->ev[i].src == src)
-			fake_event_remove(fb, i);
-		else
-			i++;
-	}
+	ptio_sim_forget(&fb->sim, src);
 }
 
-/* Ticks from now to the earliest event (0 when one is already due); false
- * when nothing is scheduled. */
-static bool fake_next_event(const struct fake_backend *fb, uint32_t *ticks)
-{
-	int32_t best = INT32_MAX;
-	size_t i;
-
-	for (i = 0; i < fb->nev; i++) {
-		int32_t d = ptio_tick_diff(fb->ev[i].when, fb->now);
-
-		if (d < best)
-			best = d;
-	}
-	*ticks = best < 0 ? 0 : (uint32_t)best;
-	return fb->nev > 0;
-}
-
-/* Report every event that is due, oldest first.  Each is removed before
- * it is reported, since reporting may make the loop call update. */
-static void fake_deliver_due(struct fake_backend *fb)
-{
-	size_t i = 0;
-
-	while (i < fb->nev) {
-		struct fake_event e = fb->ev[i];
-
-		if (!ptio_tick_reached(fb->now, e.when)) {
-			i++;
-			continue;
-		}
-		fake_event_remove(fb, i);
-		ptio_source_ready(e.src, e.bits);
-		i = 0;
-	}
-}
-
-/* ---- The backend --------------------------------------------------------- */
+/* ---- The backend: the kit's, plus counters and watched sources ------------ */
 
 static ptio_tick fake_now(struct ptio_backend *be)
 {
-	return fake_of(be)->now;
+	return ptio_sim_backend_vt.now(be);
 }
 
 static ptio_ssize fake_wait(struct ptio_backend *be, uint32_t timeout)
 {
 	struct fake_backend *fb = fake_of(be);
-	uint32_t next;
-	bool have = fake_next_event(fb, &next);
 
 	fb->waits++;
 	fb->last_timeout = timeout;
-	if (!have && timeout == PTIO_WAIT_FOREVER)
-		return FAKE_STALL;
-	if (have && (timeout == PTIO_WAIT_FOREVER || next <= timeout))
-		fb->now += next;
-	else
-		fb->now += timeout;
-	fake_deliver_due(fb);
-	return 0;
+	return ptio_sim_backend_vt.wait(be, timeout);
 }
 
 static size_t fake_find_watched(const struct fake_backend *fb,
@@ -184,9 +120,8 @@ static const struct ptio_backend_vt fake_vt = {
 struct ptio_backend *fake_backend_init(struct fake_backend *fb,
 				       ptio_tick start)
 {
-	fb->base.vt = &fake_vt;
-	fb->now = start;
-	fb->nev = 0;
+	ptio_sim_init(&fb->sim, start, 0, fb->ev, FAKE_MAX_EVENTS);
+	fb->sim.base.vt = &fake_vt;
 	fb->nwatched = 0;
 	fb->nattached = 0;
 	fb->waits = 0;
@@ -194,7 +129,7 @@ struct ptio_backend *fake_backend_init(struct fake_backend *fb,
 	fb->bad_updates = 0;
 	fb->edge_updates = 0;
 	fb->last_timeout = 0;
-	return &fb->base;
+	return &fb->sim.base;
 }
 
 /* ---- The fixture ----------------------------------------------------------- */

@@ -2,7 +2,11 @@
  * test/fake/fake-backend.h - a loop backend for tests, with a clock the
  * test owns and readiness delivered from a script, never blocking.
  *
- * The clock is a plain variable (fake_backend.now) that starts wherever
+ * It is the testing kit's simulated backend (ptio/sim.h) with a level-
+ * triggered backend's bookkeeping added: the clock and the scheduled
+ * events are the kit's, so every core suite exercises them.
+ *
+ * The clock is a plain variable (fake_backend.sim.now) that starts wherever
  * the test wants (near the 32-bit wrap by default) and moves only when
  * the loop waits: wait(timeout) jumps the clock straight to the earliest
  * scheduled readiness event, or by TIMEOUT ticks when no event comes
@@ -32,6 +36,7 @@
 #define PTIO_TEST_FAKE_BACKEND_H
 
 #include <ptio.h>
+#include <ptio/sim.h>
 
 /* How many readiness events and watched sources the fake holds. */
 #define FAKE_MAX_EVENTS  256
@@ -39,20 +44,13 @@
 
 /* What wait(PTIO_WAIT_FOREVER) returns when nothing is scheduled: every
  * task is stuck and a real backend would sleep for ever. */
-#define FAKE_STALL PTIO_ECANCELED
-
-/* One scheduled call ptio_source_ready(src, bits) at tick WHEN. */
-struct fake_event {
-	struct ptio_source *src;
-	unsigned bits;
-	ptio_tick when;
-};
+#define FAKE_STALL PTIO_SIM_STALL
 
 struct fake_backend {
-	struct ptio_backend base;          /* first */
-	ptio_tick now;                     /* the clock; tests may set it */
-	struct fake_event ev[FAKE_MAX_EVENTS]; /* in the order scheduled */
-	size_t nev;
+	struct ptio_sim sim;               /* first: the clock (sim.now,
+					      tests may set it) and the
+					      scheduled events */
+	struct ptio_sim_event ev[FAKE_MAX_EVENTS]; /* lent to sim */
 	struct ptio_source *watched[FAKE_MAX_WATCHED]; /* sources with waiters */
 	size_t nwatched;
 	size_t nattached;                  /* sources attached (edge) */
