@@ -340,15 +340,6 @@ $(FAIR_EPOLL_LOG): $(FAIR_POLL_LOG)
 FLOOD_LOG = test/echo-flood-test.sh.log
 $(FLOOD_LOG): $(FAIR_EPOLL_LOG)
 
-## The fuzz targets' corpora, replayed (test/fuzz/local.mk).
-include test/fuzz/local.mk
-endif
-
-## netcat and line-chat, with samples/netcat (and socat, when it is
-## installed) on the other end.
-PARALLEL_TESTS += test/netcat-test.sh test/line-chat-test.sh
-EXTRA_DIST += test/netcat-test.sh test/line-chat-test.sh test/sample-lib.sh
-
 ## The testing kit's examples (samples/sim): line-chat's protocol over
 ## 1,000 simulated seeds, built twice (the second with label-address
 ## continuations, over the core built that way): both must print the
@@ -363,3 +354,7 @@ EXTRA_DIST += test/chat-sim-test.sh
 ## The uart-echo firmware on the host against a simulated UART, 200
 ## seeds of input timing.
 PARALLEL_TESTS += samples/sim/uart-echo-sim
+
+## The fuzz targets' corpora, replayed (test/fuzz/local.mk).
+include test/fuzz/local.mk
+endif

@@ -4,8 +4,9 @@
 ## chat-sim: line-chat's protocol over 1,000 seeds of simulated clients
 ## and faulty connections, in virtual time.  chat-sim-addrlabels is the
 ## same program with label-address continuations: both must print the
-## same transcript hash.
+## same transcript hash.  Host programs: a freestanding build has none.
 
+if !PTIO_FREESTANDING
 noinst_PROGRAMS += samples/sim/chat-sim
 samples_sim_chat_sim_SOURCES = samples/sim/chat-sim.c
 samples_sim_chat_sim_LDADD = libptio.la
@@ -24,3 +25,4 @@ samples_sim_uart_echo_sim_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/samples \
 	-DUART_ECHO_DIR='"$(srcdir)/samples/firmware"'
 samples_sim_uart_echo_sim_LDADD = libptio.la
 samples_sim_uart_echo_sim_LDFLAGS = $(AM_LDFLAGS) -no-install
+endif
