@@ -4,8 +4,9 @@
 #
 # usage: perl gen-man.pl -o OUTDIR -v VERSION [-w] HEADER...
 #
-# Writes OUTDIR/man3/*.3 and OUTDIR/pages.list (one installed file name
-# per line, for make install and make uninstall).  -w lists on stderr the
+# Writes OUTDIR/man3/*.3, OUTDIR/pages.list (one installed file name per
+# line, for make install and make uninstall) and OUTDIR/reference.html,
+# every header on one page with an index.  -w lists on stderr the
 # declarations that have no comment.  It needs only perl-base.
 #
 # How a header is read.  It is cut into items: comments, preprocessor
@@ -246,8 +247,12 @@ sub synopsis {
 	my ($item) = @_;
 	my $t = $item->{text};
 	if ($item->{kind} eq 'pp') {
-		if ($t =~ /^(#\s*define\s+\w+(?:\([^)]*\))?)/) {
-			my $head = $1;
+		if ($t =~ /^(#\s*define\s+\w+(?:\(([^)]*)\))?)/) {
+			my ($head, $param) = ($1, $2);
+			# An X-macro list (NAME(XX) XX(...) XX(...)): the list
+			# is what it documents.
+			return $t if defined $param && $param =~ /^\s*(\w+)\s*\z/ &&
+				substr($t, length $head) =~ /\b\Q$1\E\(/;
 			return $t if $t !~ /\\\n/ && length($t) <= 72 &&
 				$head !~ /\(/;
 			return $head;
@@ -307,52 +312,106 @@ sub esc {
 	return $s;
 }
 
-# Comment lines as man(7) source: plain paragraphs filled, numbered or
-# dashed lists as .IP, anything else indented (code, tables) kept as it
-# was written.
-sub roff_text {
-	my @l = @_;
+# Comment lines as chunks: ['p', lines] a plain paragraph (filled),
+# ['li', marker, lines] an item of a numbered or dashed list, ['pre',
+# lines] anything else indented (code, tables), kept as it was written.
+sub chunks {
 	my @out;
 	my @para;
-	my $flush = sub {
-		return unless @para;
-		push @out, roff_para(@para);
+	for (@_, '') {
+		if ($_ ne '') { push @para, $_; next; }
+		push @out, para_chunks(@para) if @para;
 		@para = ();
-	};
-	for (@l) {
-		if ($_ eq '') { $flush->(); } else { push @para, $_; }
 	}
-	$flush->();
-	return join '', @out;
+	return @out;
 }
 
-sub roff_para {
+sub para_chunks {
 	my @p = @_;
 	my @ind = map { /^( *)/; length $1 } @p;
 	my $marker = qr/^ {0,3}(\d+\.|[-*o])\s+/;
 	if ($p[0] =~ $marker) {
-		my $out = '';
+		my @items;
 		for my $i (0 .. $#p) {
 			if ($p[$i] =~ /$marker(.*)/) {
-				$out .= ".IP \"$1\" 4\n" . esc($2) . "\n";
+				push @items, ['li', $1, [$2]];
 			} elsif ($ind[$i] > 0) {
-				$out .= esc($p[$i] =~ s/^\s+//r) . "\n";
+				push @{$items[-1][2]}, $p[$i] =~ s/^\s+//r;
 			} else {
-				return verbatim(@p);
+				return pre_chunk(@p);
 			}
 		}
-		return $out . ".PP\n";
+		return @items;
 	}
-	return verbatim(@p) if grep { $_ != 0 } @ind;
-	return ".PP\n" . join('', map { esc($_) . "\n" } @p);
+	# Lines at the margin, then indented ones (a list, an example after
+	# a colon): fill the first, keep the rest as written.
+	my $k = 0;
+	$k++ while $k < @p && $ind[$k] == 0;
+	return pre_chunk(@p) if $k == 0;
+	return ['p', [@p[0 .. $k - 1]]], ($k < @p ? pre_chunk(@p[$k .. $#p]) : ());
 }
 
-sub verbatim {
+sub pre_chunk {
 	my @p = @_;
 	my ($min) = sort { $a <=> $b } map { /^( *)/; length $1 } @p;
 	s/^ {$min}// for @p;
-	return ".PP\n.RS 4\n.nf\n" . join('', map { esc($_) . "\n" } @p) .
-		".fi\n.RE\n";
+	return ['pre', [@p]];
+}
+
+# Comment lines as man(7) source.
+sub roff_text {
+	my $out = '';
+	my $in_list = 0;
+	for my $c (chunks(@_)) {
+		if ($c->[0] eq 'li') {
+			$out .= ".IP \"$c->[1]\" 4\n" . join('', map { esc($_) . "\n" } @{$c->[2]});
+			$in_list = 1;
+			next;
+		}
+		$out .= ".PP\n" if $in_list;
+		$in_list = 0;
+		if ($c->[0] eq 'p') {
+			$out .= ".PP\n" . join('', map { esc($_) . "\n" } @{$c->[1]});
+		} else {
+			$out .= ".PP\n.RS 4\n.nf\n" .
+				join('', map { esc($_) . "\n" } @{$c->[1]}) . ".fi\n.RE\n";
+		}
+	}
+	$out .= ".PP\n" if $in_list;
+	return $out;
+}
+
+sub html_esc {
+	my ($s) = @_;
+	$s =~ s/&/&amp;/g;
+	$s =~ s/</&lt;/g;
+	$s =~ s/>/&gt;/g;
+	$s =~ s/"/&quot;/g;
+	return $s;
+}
+
+# Comment lines as HTML.
+sub html_text {
+	my $out = '';
+	my $in_list = 0;
+	for my $c (chunks(@_)) {
+		if ($c->[0] eq 'li') {
+			$out .= "<dl>\n" unless $in_list;
+			$out .= "<dt>" . html_esc($c->[1]) . "</dt><dd>" .
+				html_esc(join ' ', @{$c->[2]}) . "</dd>\n";
+			$in_list = 1;
+			next;
+		}
+		$out .= "</dl>\n" if $in_list;
+		$in_list = 0;
+		if ($c->[0] eq 'p') {
+			$out .= "<p>" . html_esc(join "\n", @{$c->[1]}) . "</p>\n";
+		} else {
+			$out .= "<pre>" . html_esc(join "\n", @{$c->[1]}) . "</pre>\n";
+		}
+	}
+	$out .= "</dl>\n" if $in_list;
+	return $out;
 }
 
 # A one-line summary: the comment's first sentence, without a leading
@@ -364,6 +423,12 @@ sub summary {
 	$s =~ s/^(.*?[.;])(?:\s.*)?\z/$1/;
 	$s =~ s/[.;:]\z//;
 	$s =~ s/\s+/ /g;
+	# whatis shows one line: a long sentence keeps its first clauses.
+	if (length $s > 72) {
+		my $cut = substr($s, 0, 72);
+		$s = $cut =~ /^(.{20,}?)[,:;] (?!.*[,:;] )/ ? $1 :
+			$cut =~ /^(.*[,:;]) / ? substr($1, 0, -1) : $s;
+	}
 	return $s;
 }
 
@@ -464,7 +529,7 @@ sub adopt {
 			} @{$b->{names}};
 			next unless $ok;
 			push @{$d->{extra}}, $b;
-			$b->{adopted} = 1;
+			$b->{adopted} = $d;
 			last;
 		}
 	}
@@ -544,7 +609,10 @@ sub decls_roff {
 	my (@items) = @_;
 	my $s = join "\n", map { $_ ? synopsis($_) : '' } @items;
 	my @l = split /\n/, $s;
-	s/\t/        /g for @l;
+	for (@l) {
+		s/\t/        /g;
+		s/\s*\\\z//;	# a macro's line continuation
+	}
 	return ".nf\n" . join('', map { esc($_) . "\n" } @l) . ".fi\n";
 }
 
@@ -602,12 +670,12 @@ for my $f (@files) {
 			$open = 1;
 			next;
 		}
+		next unless @{$p->{doc}} || @{$p->{names} || []};
 		if (!$open) { $t .= ".SH DECLARATIONS\n"; $open = 1; }
 		if (!@{$p->{items}}) {
 			$t .= roff_text(@{$p->{doc}});
 			next;
 		}
-		next unless @{$p->{doc}} || @{$p->{names} || []};
 		my @see = grep { $page_of{$_} && $page_of{$_} == $p } @{$p->{pages} || []};
 		$t .= ".PP\n" . decls_roff(@{$p->{items}});
 		$t .= ".RS 4\n" . roff_text(@{$p->{doc}}) . ".RE\n" if @{$p->{doc}};
@@ -638,6 +706,66 @@ for my $f (@files) {
 	}
 }
 
+write_html("$outdir/reference.html");
+
 open my $lf, '>', "$outdir/pages.list" or die "gen-man.pl: $outdir/pages.list: $!\n";
 print $lf "$_\n" for sort @written;
 close $lf or die;
+
+# ---- the HTML page -------------------------------------------------------
+
+sub write_html {
+	my ($file) = @_;
+	my $v = html_esc($version);
+	my $h = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n" .
+		"<title>ptio $v API reference</title>\n<style>\n" .
+		"body { max-width: 50em; margin: auto; padding: 0 1em; font-family: sans-serif; }\n" .
+		"pre { background: #f4f4f4; padding: .5em; overflow-x: auto; }\n" .
+		".doc { margin-left: 2em; }\n</style>\n</head>\n<body>\n" .
+		"<h1>ptio $v API reference</h1>\n" .
+		"<p>Made from the comments of the installed headers; the same text " .
+		"is in the man pages (<code>man 3 ptio</code>).</p>\n<h2>Headers</h2>\n<ul>\n";
+	for my $f (@files) {
+		$h .= "<li><a href=\"#h-" . header_page($f->{inc}) . "\">" .
+			html_esc($f->{inc}) . "</a> - " . html_esc(summary(@{$f->{intro}})) .
+			"</li>\n";
+	}
+	$h .= "</ul>\n<h2>Index</h2>\n<p>\n" .
+		join(",\n", map { "<a href=\"#$_\"><code>$_</code></a>" }
+		     sort { lc $a cmp lc $b } keys %page_of) . "\n</p>\n";
+	my %anchored;
+	for my $f (@files) {
+		my @intro = @{$f->{intro}};
+		shift @intro if @intro && $intro[0] =~ /^\Q$f->{inc}\E\s+-/;
+		$h .= "<h2 id=\"h-" . header_page($f->{inc}) . "\">" .
+			html_esc($f->{inc}) . "</h2>\n" . html_text(@intro);
+		for my $p (@{$f->{parts}}) {
+			if ($p->{section}) {
+				$h .= "<h3>" . html_esc($p->{section}) . "</h3>\n";
+				next;
+			}
+			next unless @{$p->{doc}} || @{$p->{names} || []};
+			if (!@{$p->{items}}) {
+				$h .= html_text(@{$p->{doc}});
+				next;
+			}
+			for my $n (map { $_->[0] } @{$p->{names} || []}) {
+				next if $n =~ / / || $anchored{$n};
+				my $home = $page_of{$n};
+				next if $home && $home != $p &&
+					!($p->{adopted} && $home == $p->{adopted});
+				$anchored{$n} = 1;
+				$h .= "<a id=\"$n\"></a>";
+			}
+			my $d = join "\n", map { synopsis($_) } @{$p->{items}};
+			$d =~ s/[ \t]*\\\n/\n/g;
+			$h .= "<pre>" . html_esc($d) . "</pre>\n";
+			$h .= "<div class=\"doc\">\n" . html_text(@{$p->{doc}}) . "</div>\n"
+				if @{$p->{doc}};
+		}
+	}
+	$h .= "</body>\n</html>\n";
+	open my $fh, '>', $file or die "gen-man.pl: $file: $!\n";
+	print $fh $h;
+	close $fh or die "gen-man.pl: $file: $!\n";
+}

@@ -23,6 +23,8 @@ test_doc_examples_LDADD = libptio.la $(CHECK_LIBS)
 ## doc/man/pages.list names them, and install-data-local and
 ## uninstall-local install and remove exactly those.  A header gets its
 ## pages by being in include_HEADERS or ptioinclude_HEADERS, nothing else.
+## The same text, every header on one page, goes to
+## $(docdir)/reference.html.
 ## test/man-test.sh checks that every exported name and every macro users
 ## call has a page and that the pages render without warnings.
 EXTRA_DIST += doc/gen-man.pl
@@ -31,7 +33,10 @@ REF_INPUTS = $(include_HEADERS) $(ptioinclude_HEADERS) \
 
 if HAVE_PERL
 noinst_DATA = doc/man/pages.list
+nodist_doc_DATA = doc/man/reference.html
 endif
+doc/man/reference.html: doc/man/pages.list
+	@test -f $@
 
 ## Headers in the build tree (config.h) or, under VPATH, the source tree.
 doc/man/pages.list: $(REF_INPUTS) doc/gen-man.pl

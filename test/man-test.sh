@@ -8,8 +8,9 @@
 # PTIO_LC_ ones are the continuations' insides and are left out); every
 # public header has its page; every `.so` page leads to a page that
 # exists; and every page renders without a warning under groff -ww (and
-# mandoc -Tlint, where installed).  A name whose contract comment is
-# missing gets no page, so deleting a comment fails this test.
+# mandoc -Tlint, where installed); reference.html has every exported
+# name.  A name whose contract comment is missing gets no page, so
+# deleting a comment fails this test.
 
 set -u
 srcdir=${srcdir:-.}
@@ -35,7 +36,11 @@ if [ -f "$lib" ]; then
 	syms=$(${NM:-nm} $nmflags --defined-only "$lib" 2>/dev/null |
 		awk '$2 ~ /^[TDBR]$/ && $3 ~ /^ptio_[^_]/ { print $3 }' | sort -u)
 	[ -n "$syms" ] || { echo "FAIL: no exported name found in $lib"; exit 1; }
-	for s in $syms; do has_page "$s" "exported by $lib"; done
+	for s in $syms; do
+		has_page "$s" "exported by $lib"
+		grep -q "id=\"$s\"" "$man/reference.html" ||
+			{ echo "FAIL: $s is not in $man/reference.html"; fail=1; }
+	done
 else
 	echo "SKIP (part): no library to list exported names from"
 fi
