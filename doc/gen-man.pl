@@ -44,7 +44,9 @@ while (@ARGV) {
 }
 die "usage: gen-man.pl -o OUTDIR -v VERSION [-w] HEADER...\n"
 	unless @headers;
-# ptio.h, the umbrella, first; then the rest by name.
+# ptio.h, the umbrella, first; then the rest by name, each once.
+my %seen_header;
+@headers = grep { !$seen_header{include_name($_)}++ } @headers;
 @headers = sort {
 	(include_name($a) ne 'ptio.h') <=> (include_name($b) ne 'ptio.h') ||
 	include_name($a) cmp include_name($b)
@@ -284,17 +286,16 @@ sub comment_lines {
 		$l[$i] =~ s/\t/        /g;
 	}
 	for (@l) { s/\s+\z//; }
-	shift @l while @l && $l[0] eq '';
+	my $from = 1;	# a first line right after "/*" has no margin
+	while (@l && $l[0] eq '') { shift @l; $from = 0; }
 	pop @l while @l && $l[-1] eq '';
-	# The margin of the lines after the first (a comment's first line
-	# starts right after "/*").
 	my $min;
-	for (@l[1 .. $#l]) {
+	for (@l[$from .. $#l]) {
 		next unless /\S/;
 		my ($sp) = /^( *)/;
 		$min = length $sp if !defined $min || length $sp < $min;
 	}
-	if ($min) { s/^ {$min}// for @l[1 .. $#l]; }
+	if ($min) { s/^ {$min}// for @l[$from .. $#l]; }
 	return @l;
 }
 
