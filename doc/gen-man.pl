@@ -424,11 +424,10 @@ sub summary {
 	$s =~ s/^(.*?[.;])(?:\s.*)?\z/$1/;
 	$s =~ s/[.;:]\z//;
 	$s =~ s/\s+/ /g;
-	# whatis shows one line: a long sentence keeps its first clauses.
+	# whatis shows one line: a long sentence keeps its first clause.
 	if (length $s > 72) {
 		my $cut = substr($s, 0, 72);
-		$s = $cut =~ /^(.{20,}?)[,:;] (?!.*[,:;] )/ ? $1 :
-			$cut =~ /^(.*[,:;]) / ? substr($1, 0, -1) : $s;
+		$s = $1 if $cut =~ /^(.{12,}?)[:;] /;
 	}
 	return $s;
 }
