@@ -57,6 +57,7 @@ struct ptio_bufread {
 	const struct ptio_bufread_vt *vt;
 };
 
+/* Upcast: every BufRead is a Ready. */
 static inline struct ptio_ready ptio_bufread_as_ready(struct ptio_bufread b)
 {
 	struct ptio_ready o;

@@ -30,6 +30,8 @@
 extern "C" {
 #endif
 
+/* PTIO_PRINTF(fmt_index, first_arg) - marks a printf-style function so
+ * that the compiler checks its format string and arguments where it can. */
 #if defined(__GNUC__)
 #define PTIO_PRINTF(fmt_index, first_arg) \
 	__attribute__((format(printf, fmt_index, first_arg)))

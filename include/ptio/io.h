@@ -50,6 +50,7 @@ struct ptio_task;
 #define PTIO_HUP      0x4u
 #define PTIO_ERROR    0x8u
 
+/* Predicates: true when readiness R has the bit named. */
 static inline bool ptio_readiness_readable(unsigned r)
 {
 	return (r & PTIO_READABLE) != 0;

@@ -336,6 +336,7 @@ static inline ptio_tick ptio_loop_now(const struct ptio_loop *loop)
 }
 ptio_tick ptio_loop_update_time(struct ptio_loop *loop);
 
+/* The number of tasks started on LOOP and not yet finished. */
 static inline size_t ptio_loop_alive(const struct ptio_loop *loop)
 {
 	return loop->ntasks;
