@@ -568,7 +568,7 @@ END_TEST
  * call of update). */
 static void one_report_two_waiters(bool edge)
 {
-	struct ptio_backend *be = &fake_be.base;
+	struct ptio_backend *be = &fake_be.sim.base;
 	struct script_stream s;
 	struct op_task rd, wr;
 	unsigned long updates;

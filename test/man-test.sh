@@ -53,8 +53,11 @@ for m in $macros; do has_page "$m" "a macro of the public headers"; done
 
 # 3. Every public header (a new header must be in ptioinclude_HEADERS).
 has_page ptio "include/ptio.h"
+# ptio/uart.h is the porting kit's: installed, and documented, only by a
+# freestanding build (src/port/local.mk), which runs no tests.
 for h in "$srcdir"/include/ptio/*.h; do
 	b=$(basename "$h" .h)
+	[ "$b" = uart ] && continue
 	has_page "ptio-$b" "include/ptio/$b.h"
 done
 
