@@ -191,6 +191,16 @@ test_check_port_CFLAGS = $(TEST_CC_FLAGS) -pthread
 test_check_port_LDFLAGS = -pthread
 test_check_port_LDADD = $(TEST_LIBS)
 
+## Notify, semaphore and channel on the fake backend, and their
+## interrupt-side bindings on the fake CPU (a handler thread sends).
+check_PROGRAMS += test/check-sync
+TESTS += test/check-sync
+test_check_sync_SOURCES = test/check-sync.c $(FAKE_CORE) \
+	test/fake/fake-port.c test/fake/fake-port.h $(TEST_COMMON)
+test_check_sync_CFLAGS = $(TEST_CC_FLAGS) -pthread
+test_check_sync_LDFLAGS = $(AM_LDFLAGS) -pthread -no-install
+test_check_sync_LDADD = $(TEST_LIBS)
+
 ## The firmware samples and the crash firmware under QEMU.  The test is a
 ## script generated here, so that the test harness, which builds a test
 ## before running it, builds the firmware first (the images are its

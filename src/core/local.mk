@@ -24,6 +24,7 @@ ptioinclude_HEADERS += \
 	include/ptio/ops.h \
 	include/ptio/pt.h \
 	include/ptio/readbuf.h \
+	include/ptio/sync.h \
 	include/ptio/time.h
 
 PTIO_CORE_SOURCES = \
@@ -44,6 +45,7 @@ PTIO_CORE_SOURCES = \
 	src/core/ops-ready.c \
 	src/core/ops-write.c \
 	src/core/readbuf.c \
+	src/core/sync.c \
 	src/core/timer.c
 libptio_la_SOURCES += $(PTIO_CORE_SOURCES)
 

@@ -49,7 +49,8 @@ cflags="$cflags -I$builddir/include -I$srcdir/include -I$srcdir/src"
 # row, and the targets also print the sum of both.
 modules="loop + timers|readiness sources|budget + op|readbuf"
 modules="$modules|provided machines"
-modules="$modules|buffered adapters|formatting|errors + helpers"
+modules="$modules|synchronisation|buffered adapters|formatting"
+modules="$modules|errors + helpers"
 modules="$modules|port backend|other"
 module_of() {
 	case ${1##*/} in
@@ -58,6 +59,7 @@ module_of() {
 	loop-coop.c) echo "budget + op" ;;
 	readbuf.c) echo "readbuf" ;;
 	io.c | ops-*.c) echo "provided machines" ;;
+	sync*.c) echo "synchronisation" ;;
 	bufread*.c | adapters*.c | bytes.c) echo "buffered adapters" ;;
 	fmt.c) echo "formatting" ;;
 	err.c | base.c) echo "errors + helpers" ;;
