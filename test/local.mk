@@ -146,6 +146,13 @@ test_check_chaos_bufio_SOURCES = test/check-chaos-bufio.c $(FAKE_CHAOS) \
 test_check_chaos_bufio_CFLAGS = $(TEST_CC_FLAGS)
 test_check_chaos_bufio_LDADD = $(TEST_LIBS)
 
+check_PROGRAMS += test/check-chaos-sync
+TESTS += test/check-chaos-sync
+test_check_chaos_sync_SOURCES = test/check-chaos-sync.c $(FAKE_CHAOS) \
+	$(TEST_COMMON)
+test_check_chaos_sync_CFLAGS = $(TEST_CC_FLAGS)
+test_check_chaos_sync_LDADD = $(TEST_LIBS)
+
 check_PROGRAMS += test/check-bufread
 TESTS += test/check-bufread
 test_check_bufread_SOURCES = test/check-bufread.c $(TEST_COMMON)
