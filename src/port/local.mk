@@ -32,10 +32,13 @@ PORT_RV32 = \
 	src/port/qemu-virt-rv32/qemu-virt-rv32.ld \
 	src/port/qemu-virt-rv32/start.S
 PORT_MAINS = \
+	samples/firmware/chan-echo.c \
 	samples/firmware/tasks.c \
 	samples/firmware/uart-echo.c \
 	test/firmware-crash.c
 EXTRA_DIST += $(PORT_COMMON) $(PORT_MPS2) $(PORT_RV32) $(PORT_MAINS) \
+	samples/firmware/chan-echo.expected \
+	samples/firmware/chan-echo.in \
 	samples/firmware/tasks.expected \
 	samples/firmware/uart-echo.expected \
 	samples/firmware/uart-echo.in \
@@ -60,6 +63,7 @@ port_common_c = $(srcdir)/src/port/board-common.c $(srcdir)/src/port/mem.c \
 
 PORT_FIRMWARE =
 CLEANFILES += \
+	samples/firmware/chan-echo.elf samples/firmware/chan-echo-rv32.elf \
 	samples/firmware/tasks.elf samples/firmware/tasks-rv32.elf \
 	samples/firmware/uart-echo.elf samples/firmware/uart-echo-rv32.elf \
 	test/firmware-crash.elf test/firmware-crash-rv32.elf
@@ -67,7 +71,7 @@ CLEANFILES += \
 ## QEMU mps2-an385: Cortex-M3.
 if HAVE_ARM_CC
 PORT_FIRMWARE += samples/firmware/uart-echo.elf samples/firmware/tasks.elf \
-	test/firmware-crash.elf
+	samples/firmware/chan-echo.elf test/firmware-crash.elf
 port_mps2_cc = $(MKDIR_P) $(@D) && $(ARM_CC) -mcpu=cortex-m3 -mthumb \
 	$(PORT_FW_CFLAGS) -T $(srcdir)/src/port/mps2-an385/mps2-an385.ld \
 	-o $@ $(srcdir)/src/port/mps2-an385/board.c \
@@ -81,6 +85,9 @@ samples/firmware/uart-echo.elf: samples/firmware/uart-echo.c $(PORT_MPS2) \
 samples/firmware/tasks.elf: samples/firmware/tasks.c $(PORT_MPS2) \
 		$(PORT_FW_DEPS)
 	$(AM_V_CCLD)$(port_mps2_cc) $(srcdir)/samples/firmware/tasks.c -lgcc
+samples/firmware/chan-echo.elf: samples/firmware/chan-echo.c $(PORT_MPS2) \
+		$(PORT_FW_DEPS)
+	$(AM_V_CCLD)$(port_mps2_cc) $(srcdir)/samples/firmware/chan-echo.c -lgcc
 test/firmware-crash.elf: test/firmware-crash.c $(PORT_MPS2) $(PORT_FW_DEPS)
 	$(AM_V_CCLD)$(port_mps2_cc) $(srcdir)/test/firmware-crash.c -lgcc
 endif
@@ -90,7 +97,8 @@ endif
 ## division of mtime) is named explicitly.
 if HAVE_RISCV_CC
 PORT_FIRMWARE += samples/firmware/uart-echo-rv32.elf \
-	samples/firmware/tasks-rv32.elf test/firmware-crash-rv32.elf
+	samples/firmware/tasks-rv32.elf samples/firmware/chan-echo-rv32.elf \
+	test/firmware-crash-rv32.elf
 port_rv32_cc = $(MKDIR_P) $(@D) && $(RISCV_CC) -march=rv32imac_zicsr \
 	-mabi=ilp32 -mcmodel=medany $(PORT_FW_CFLAGS) \
 	-T $(srcdir)/src/port/qemu-virt-rv32/qemu-virt-rv32.ld \
@@ -108,6 +116,10 @@ samples/firmware/uart-echo-rv32.elf: samples/firmware/uart-echo.c \
 samples/firmware/tasks-rv32.elf: samples/firmware/tasks.c $(PORT_RV32) \
 		$(PORT_FW_DEPS)
 	$(AM_V_CCLD)$(port_rv32_cc) $(srcdir)/samples/firmware/tasks.c \
+	  $(port_rv32_libgcc)
+samples/firmware/chan-echo-rv32.elf: samples/firmware/chan-echo.c \
+		$(PORT_RV32) $(PORT_FW_DEPS)
+	$(AM_V_CCLD)$(port_rv32_cc) $(srcdir)/samples/firmware/chan-echo.c \
 	  $(port_rv32_libgcc)
 test/firmware-crash-rv32.elf: test/firmware-crash.c $(PORT_RV32) \
 		$(PORT_FW_DEPS)
