@@ -146,7 +146,8 @@ sizeof() {
 }
 echo
 echo "sizeof on a 32-bit target (locked by src/port/size-check.c)"
-for k in task timed_task op source port_source loop port_backend; do
+for k in task timed_task op source port_source loop port_backend \
+	waiter notify sem chan port_chan; do
 	printf '  struct ptio_%-13s %3d\n' "$k" "$(sizeof $k)"
 done
 
