@@ -696,8 +696,8 @@ END_TEST
  * are dropped (counted); every other item arrives exactly once, and each
  * sender's in order.
  */
-#define STRESS_ISR 200000
-#define STRESS_TASK 2000
+#define STRESS_ISR 20000
+#define STRESS_TASK 1000
 
 static atomic_int stress_sent, stress_dropped;
 static atomic_bool stress_stop;
