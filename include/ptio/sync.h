@@ -11,7 +11,8 @@
  *   4. Channel: a bounded FIFO of fixed-size items, many producers, many
  *      consumers.
  * Interrupt handlers reach a notify or a channel through the port (see
- * section 4 of ptio/port.h): a handler never calls anything here.
+ * section 4 of ptio/port.h): a handler calls nothing here but
+ * ptio_chan_try_put, and that through ptio_port_chan_try_send.
  *
  * What a wait registers, and how it is undone.  Every blocking call here
  * is a machine that runs on a struct ptio_waiter (its op, first in it).
@@ -45,8 +46,8 @@
  * spends from the task's budget (ptio_task_spend), so a task that never
  * has to wait still yields to the others.
  *
- * Context.  Everything here runs in thread context (tasks, or code
- * outside the loop), on one loop.  Nothing allocates; every struct is the
+ * Context.  Everything here but ptio_chan_try_put runs in thread
+ * context (tasks, or code outside the loop), on one loop.  Nothing allocates; every struct is the
  * caller's.  Everything is freestanding.
  */
 #ifndef PTIO_SYNC_H
