@@ -31,6 +31,7 @@
 
 #if defined(__STDC_HOSTED__) && __STDC_HOSTED__ && defined(__unix__) && \
 	!defined(PTIO_NO_POSIX)
+#include "ptio/sync.h"
 #include "ptio/posix.h"
 #endif
 

@@ -14,7 +14,8 @@
  *   the tick wrap    sleeps and deadlines that cross 2^32 ticks;
  *   the UART stream  src/port/uart.c (the rings every board's UART driver
  *                    uses) over a fake one-byte-register UART: flow
- *                    control on a full RX ring, a full TX ring, flush.
+ *                    control on a full RX ring, a full TX ring, flush,
+ *                    and received bytes sent into a channel.
  *
  * Tests use their own fixture (port_setup / port_teardown) rather than the
  * shared poll-backend one: it builds the loop over the port backend and
@@ -722,6 +723,75 @@ END_TEST
 /* Non-blocking edges: reads of nothing and writes into a full ring return
  * PTIO_WOULD_BLOCK and clear the readiness they lack; drain sends what is
  * queued by polling. */
+/* Received bytes bound to a channel of 4 (ptio_uart_rx_to_chan): the
+ * bytes the ring took before the binding come first, the driver stalls
+ * while the channel is full and resumes when the task makes room, and
+ * every byte arrives once, in order. */
+struct chan_reader {
+	struct ptio_timed_task tt;
+	struct ptio_waiter w;
+	struct ptio_op op;
+	struct ptio_chan *ch;
+	uint8_t c;
+	uint8_t *got;
+	size_t n, len;
+};
+
+static ptio_ssize chan_reader_run(struct ptio_task *task)
+{
+	struct chan_reader *cr =
+		PTIO_CONTAINER_OF(task, struct chan_reader, tt.task);
+	ptio_ssize r;
+
+	PTIO_BEGIN(&task->pt);
+	PTIO_AWAIT(&task->pt, r, ptio_sleep(&cr->op, 100));
+	while (cr->n < cr->len) {
+		PTIO_AWAIT(&task->pt, r, ptio_chan_recv(&cr->w, cr->ch, &cr->c));
+		ck_assert_int_eq(r, 0);
+		ptio_uart_rx_resume(&fu.u);
+		cr->got[cr->n++] = cr->c;
+	}
+	PTIO_END(&task->pt);
+}
+
+START_TEST(test_uart_rx_chan)
+{
+	static uint8_t in[300], got[300], ring[4];
+	static struct chan_reader cr;
+	static struct ptio_chan ch;
+	static struct ptio_port_chan pc;
+	size_t i;
+
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(i * 7 + 3);
+	fu_setup(in, sizeof(in));
+	for (i = 0; i < 6; i++)
+		fake_port_raise(); /* into the ring: nothing is bound yet */
+	ptio_chan_init(&ch, ring, 1, sizeof(ring));
+	ptio_port_chan_init(&pc, &pb, &ch);
+	ptio_uart_rx_to_chan(&fu.u, &pc);
+	ck_assert_uint_eq(ptio_chan_len(&ch), 4);
+	memset(&cr, 0, sizeof(cr));
+	cr.ch = &ch;
+	cr.got = got;
+	cr.len = sizeof(in);
+	ptio_waiter_init(&cr.w, &cr.tt.task);
+	ptio_op_init(&cr.op, &cr.tt.task);
+	ptio_timed_task_start(&loop, &cr.tt, chan_reader_run);
+	for (i = 0; ptio_loop_alive(&loop) > 0; i++) {
+		fake_port_advance(1); /* each wait raises an interrupt */
+		ck_assert_int_ge(ptio_loop_run(&loop, PTIO_RUN_ONCE), 0);
+		ck_assert_uint_lt(i, 10000);
+	}
+	ck_assert_mem_eq(got, in, sizeof(in));
+	ck_assert_uint_gt(fu.stalls, 0);
+	ck_assert_uint_gt(fu.resumes, 0);
+	pb.before_idle = NULL;
+	ptio_port_chan_close(&pc);
+	ptio_port_source_close(&fu.u.ps);
+}
+END_TEST
+
 START_TEST(test_uart_edges)
 {
 	struct ptio_read rd;
@@ -795,6 +865,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_checked_fixture(tc, port_setup, port_teardown);
 	tcase_add_test(tc, test_uart_echo);
 	tcase_add_test(tc, test_uart_edges);
+	tcase_add_test(tc, test_uart_rx_chan);
 	suite_add_tcase(s, tc);
 	return s;
 }

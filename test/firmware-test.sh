@@ -11,6 +11,9 @@
 #   uart-echo  input samples/firmware/uart-echo.in, exit 0, transcript
 #              samples/firmware/uart-echo.expected
 #   tasks      no input, exit 0, transcript samples/firmware/tasks.expected
+#   chan-echo  input samples/firmware/chan-echo.in, exit 0, transcript
+#              samples/firmware/chan-echo.expected (the UART's receive
+#              handler sends into a channel, a task receives)
 #   crash      test/firmware-crash.c fed 'f' (a trap: exit 3) and 'a' (a
 #              failed assertion: exit 5): faults never hang a test
 # A case whose firmware was not built (no cross compiler) or whose QEMU is
@@ -113,6 +116,8 @@ for board in mps2 rv32; do
 		"$transcripts/uart-echo.in" 0 "$transcripts/uart-echo.expected"
 	run "$board tasks" "$q" "$fw/tasks$sfx.elf" /dev/null 0 \
 		"$transcripts/tasks.expected"
+	run "$board chan-echo" "$q" "$fw/chan-echo$sfx.elf" \
+		"$transcripts/chan-echo.in" 0 "$transcripts/chan-echo.expected"
 	run "$board fault" "$q" "$builddir/test/firmware-crash$sfx.elf" \
 		"$tmp/in-fault" 3 "=ptio: fault:"
 	run "$board assertion" "$q" "$builddir/test/firmware-crash$sfx.elf" \

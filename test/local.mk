@@ -199,6 +199,13 @@ test_check_chaos_bufio_SOURCES = test/check-chaos-bufio.c $(FAKE_CHAOS) \
 test_check_chaos_bufio_CFLAGS = $(TEST_CC_FLAGS)
 test_check_chaos_bufio_LDADD = $(TEST_LIBS)
 
+check_PROGRAMS += test/check-chaos-sync
+TESTS += test/check-chaos-sync
+test_check_chaos_sync_SOURCES = test/check-chaos-sync.c $(FAKE_CHAOS) \
+	$(TEST_COMMON)
+test_check_chaos_sync_CFLAGS = $(TEST_CC_FLAGS)
+test_check_chaos_sync_LDADD = $(TEST_LIBS)
+
 check_PROGRAMS += test/check-bufread
 PARALLEL_TESTS += test/check-bufread
 test_check_bufread_SOURCES = test/check-bufread.c $(TEST_COMMON)
@@ -243,6 +250,16 @@ test_check_port_SOURCES = test/check-port.c test/fake/fake-port.c \
 test_check_port_CFLAGS = $(TEST_CC_FLAGS) -pthread
 test_check_port_LDFLAGS = -pthread
 test_check_port_LDADD = $(TEST_LIBS)
+
+## Notify, semaphore and channel on the fake backend, and their
+## interrupt-side bindings on the fake CPU (a handler thread sends).
+check_PROGRAMS += test/check-sync
+TESTS += test/check-sync
+test_check_sync_SOURCES = test/check-sync.c $(FAKE_CORE) \
+	test/fake/fake-port.c test/fake/fake-port.h $(TEST_COMMON)
+test_check_sync_CFLAGS = $(TEST_CC_FLAGS) -pthread
+test_check_sync_LDFLAGS = $(AM_LDFLAGS) -pthread -no-install
+test_check_sync_LDADD = $(TEST_LIBS)
 
 ## The firmware samples and the crash firmware under QEMU.  The test is a
 ## script generated here, so that the test harness, which builds a test

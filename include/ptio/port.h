@@ -9,6 +9,10 @@
  *      hook and delivers what interrupt handlers reported.
  *   3. Port sources: a struct ptio_source an interrupt handler may mark
  *      ready, with ptio_port_source_ready().
+ *   4. Synchronisation from interrupt handlers: a handler signals a
+ *      struct ptio_notify or sends into a struct ptio_chan (ptio/sync.h)
+ *      through a port source, so the same lost-wakeup-safe path carries
+ *      it to the loop.
  *
  * How a wakeup travels.  A device's interrupt handler calls
  * ptio_port_source_ready(ps, bits).  That only ORs BITS into the source's
@@ -64,6 +68,7 @@
 #include "time.h"
 #include "io.h"
 #include "loop.h"
+#include "sync.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -160,6 +165,9 @@ struct ptio_port_source {
 	/* Bits reported by handlers and not yet delivered; non-zero exactly
 	 * while the source is on the pending list.  Masked access only. */
 	uint8_t pending;
+	/* 1 when PS is the first member of a struct ptio_port_hook (set by
+	 * ptio_port_hook_init; it sits in what was padding). */
+	uint8_t hooked;
 };
 
 /* Initialise PS on backend PB with cached readiness READY (e.g.
@@ -189,6 +197,75 @@ void ptio_port_source_close(struct ptio_port_source *ps);
  * cache): for event-like sources a task awaits with ptio_ready() and then
  * acknowledges with ptio_source_clear(). */
 struct ptio_ready ptio_port_source_as_ready(struct ptio_port_source *ps);
+
+/* ---- 4. Synchronisation from interrupt handlers -------------------------- */
+
+/*
+ * A port source whose delivery, in thread context, calls DELIVER instead
+ * of waking a waiter: the bindings below are built on it, and a driver
+ * may use it to run thread-side code after its handler.  Embed it first.
+ */
+struct ptio_port_hook {
+	struct ptio_port_source ps;   /* first: what the handler reports on */
+	/* Called by the backend's delivery with the bits the handlers
+	 * reported since the last one (merged). */
+	void (*deliver)(struct ptio_port_hook *h, unsigned bits);
+};
+
+/* Initialise H on PB with DELIVER.  Report on it with
+ * ptio_port_source_ready(&h->ps, bits); close it with
+ * ptio_port_source_close(&h->ps). */
+void ptio_port_hook_init(struct ptio_port_hook *h,
+			 struct ptio_port_backend *pb,
+			 void (*deliver)(struct ptio_port_hook *h,
+					 unsigned bits));
+
+/* A notify (ptio/sync.h) that an interrupt handler signals.  Handlers
+ * that signal before the loop's next wait merge into one signal, which
+ * the loop then gives with ptio_notify_signal. */
+struct ptio_port_notify {
+	struct ptio_port_hook hook;   /* first */
+	struct ptio_notify *notify;
+};
+
+/* Bind PN to N on backend PB (both must outlive PN).  Thread context,
+ * before enabling the interrupt. */
+void ptio_port_notify_init(struct ptio_port_notify *pn,
+			   struct ptio_port_backend *pb, struct ptio_notify *n);
+
+/* From a handler (or thread context): signal the notify. */
+void ptio_port_notify_signal(struct ptio_port_notify *pn);
+
+/* Unbind PN: later signals are ignored.  Thread context, with the
+ * interrupt disabled.  Idempotent. */
+void ptio_port_notify_close(struct ptio_port_notify *pn);
+
+/* A channel (ptio/sync.h) that interrupt handlers send into.  Binding
+ * sets the channel's irq hooks to PB's, so every access to its ring is
+ * made with interrupts masked (keep its items small: each copy is made
+ * masked). */
+struct ptio_port_chan {
+	struct ptio_port_hook hook;   /* first */
+	struct ptio_chan *chan;
+};
+
+/* Bind PC to CH on backend PB (both must outlive PC).  Thread context,
+ * before enabling the interrupt. */
+void ptio_port_chan_init(struct ptio_port_chan *pc,
+			 struct ptio_port_backend *pb, struct ptio_chan *ch);
+
+/* From a handler: send a copy of ITEM without waiting.  0 (the loop's
+ * next wait hands it to a blocked receiver), PTIO_WOULD_BLOCK when the
+ * ring is full (the item is not sent: count it as an overrun, or leave
+ * the data in the device and stop its interrupt), PTIO_ECLOSED, or
+ * PTIO_ECLOSED too once PC is closed.  Safe from any handler. */
+ptio_ssize ptio_port_chan_try_send(struct ptio_port_chan *pc,
+				   const void *item);
+
+/* Unbind PC: later sends fail with PTIO_ECLOSED; the channel's irq
+ * hooks stay (harmless).  Thread context, with the interrupt disabled.
+ * Idempotent.  It does not close the channel. */
+void ptio_port_chan_close(struct ptio_port_chan *pc);
 
 #ifdef __cplusplus
 }

@@ -73,6 +73,9 @@ struct ptio_uart {
 	uint16_t tx_tail;             /* written by the handler */
 	uint8_t tx_busy;              /* a byte is in the transmitter */
 	uint8_t rx_stalled;           /* the handler stopped: RX ring full */
+	/* When set, received bytes go into this channel instead of the RX
+	 * ring (see ptio_uart_rx_to_chan). */
+	struct ptio_port_chan *rx_chan;
 	uint8_t rx[PTIO_UART_RX_SIZE];
 	uint8_t tx[PTIO_UART_TX_SIZE];
 };
@@ -85,6 +88,23 @@ void ptio_uart_init(struct ptio_uart *u, struct ptio_port_backend *pb,
 /* The trait objects. */
 struct ptio_read ptio_uart_reader(struct ptio_uart *u);
 struct ptio_write ptio_uart_writer(struct ptio_uart *u);
+
+/*
+ * Send received bytes (uint8_t items) into the channel bound by PC
+ * instead of the RX ring: the receive handler then calls
+ * ptio_port_chan_try_send for each byte, and the reader is unused.  Flow
+ * control stays: while the channel is full the byte stays in the
+ * hardware and the receive interrupt is stopped; the task that receives
+ * from the channel calls ptio_uart_rx_resume after each receive (it
+ * costs a masked test when nothing is stalled).  Bytes the ring received
+ * before the call go to the channel first, in order.  Thread context.
+ * NULL goes back to the ring.
+ */
+void ptio_uart_rx_to_chan(struct ptio_uart *u, struct ptio_port_chan *pc);
+
+/* Restart a receiver that stopped because its ring or channel was full,
+ * if it did and there is room now.  Thread context. */
+void ptio_uart_rx_resume(struct ptio_uart *u);
 
 /* ---- Interrupt side ------------------------------------------------------ */
 

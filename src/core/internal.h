@@ -18,6 +18,7 @@
 #include <ptio/loop.h>
 #include <ptio/ops.h>
 #include <ptio/compose.h>
+#include <ptio/sync.h>
 
 /* ---- Task flags (struct ptio_task's flags) ------------------------------ */
 
@@ -89,6 +90,22 @@ void ptio__select_unwait(struct ptio_select *sel, struct ptio_task *task);
  * (always, for a plain task). */
 bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 			   ptio_tick when, ptio_tick *limit);
+
+/* ---- Wait queues (sync.c, io-source.c) ----------------------------------
+ *
+ * A struct ptio_waiter's private source carries this flag, so that
+ * clearing the task's slot on it (whatever ends the wait) also takes the
+ * waiter out of its primitive's queue: the two registrations of a
+ * primitive wait come and go together (see ptio/sync.h). */
+#define PTIO__SOURCE_WAITER 0x80u
+
+/* Take L out of whatever list holds it; harmless on an unlinked L. */
+static inline void ptio__wait_unlink(struct ptio_wait_link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->next = l->prev = l;
+}
 
 /* ---- The provided machines' step (ops-ready.c) ---------------------------
  *

@@ -48,6 +48,11 @@ void ptio__source_unwait(struct ptio_source *src, struct ptio_task *task)
 		}
 	}
 	task->u.source = NULL;
+	if (src->flags & PTIO__SOURCE_WAITER) {
+		ptio__wait_unlink(&PTIO_CONTAINER_OF(src, struct ptio_waiter,
+						     src)->link);
+		return;
+	}
 	(void)backend_update(loop, src); /* removal cannot need memory */
 }
 

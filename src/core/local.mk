@@ -26,6 +26,7 @@ ptioinclude_HEADERS += \
 	include/ptio/pipe.h \
 	include/ptio/pt.h \
 	include/ptio/readbuf.h \
+	include/ptio/sync.h \
 	include/ptio/time.h
 
 PTIO_CORE_SOURCES = \
@@ -48,6 +49,7 @@ PTIO_CORE_SOURCES = \
 	src/core/ops-write.c \
 	src/core/pipe.c \
 	src/core/readbuf.c \
+	src/core/sync.c \
 	src/core/timer.c
 libptio_la_SOURCES += $(PTIO_CORE_SOURCES)
 

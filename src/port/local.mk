@@ -52,10 +52,13 @@ PORT_RV32 = \
 	src/port/qemu-virt-rv32/qemu-virt-rv32.ld \
 	src/port/qemu-virt-rv32/start.S
 PORT_MAINS = \
+	samples/firmware/chan-echo.c \
 	samples/firmware/tasks.c \
 	samples/firmware/uart-echo.c \
 	test/firmware-crash.c
 EXTRA_DIST += $(PORT_BOARD_COMMON) $(PORT_MPS2) $(PORT_RV32) $(PORT_MAINS) \
+	samples/firmware/chan-echo.expected \
+	samples/firmware/chan-echo.in \
 	src/port/mem.c src/port/size-check.c src/port/uart.c \
 	samples/firmware/tasks.expected \
 	samples/firmware/uart-echo.expected \
@@ -92,6 +95,7 @@ port_core_c = `for f in $(PTIO_CORE_SOURCES) src/port/port.c; do \
 
 PORT_FIRMWARE =
 CLEANFILES += \
+	samples/firmware/chan-echo.elf samples/firmware/chan-echo-rv32.elf \
 	samples/firmware/tasks.elf samples/firmware/tasks-rv32.elf \
 	samples/firmware/uart-echo.elf samples/firmware/uart-echo-rv32.elf \
 	test/firmware-crash.elf test/firmware-crash-rv32.elf \
@@ -101,7 +105,7 @@ CLEANFILES += \
 ## QEMU mps2-an385: Cortex-M3.
 if HAVE_ARM_CC
 PORT_FIRMWARE += samples/firmware/uart-echo.elf samples/firmware/tasks.elf \
-	test/firmware-crash.elf
+	samples/firmware/chan-echo.elf test/firmware-crash.elf
 PORT_MPS2_CPU = -mcpu=cortex-m3 -mthumb
 src/port/lib-cortex-m3/libptio.a: $(PORT_LIB_DEPS)
 	$(AM_V_GEN)cc='$(ARM_CC) $(PORT_MPS2_CPU)' ar='$(ARM_AR)' && \
@@ -125,6 +129,10 @@ samples/firmware/tasks.elf: samples/firmware/tasks.c $(PORT_MPS2_DEPS)
 test/firmware-crash.elf: test/firmware-crash.c $(PORT_MPS2_DEPS)
 	$(AM_V_CCLD)$(port_mps2_cc) $(srcdir)/test/firmware-crash.c \
 	  $(port_mps2_libs)
+samples/firmware/chan-echo.elf: samples/firmware/chan-echo.c \
+		$(PORT_MPS2_DEPS)
+	$(AM_V_CCLD)$(port_mps2_cc) $(srcdir)/samples/firmware/chan-echo.c \
+	  $(port_mps2_libs)
 endif
 
 ## QEMU virt: rv32imac.  -march needs _zicsr for the CSR instructions of
@@ -133,7 +141,8 @@ endif
 ## instruction and is built for plain rv32imac.
 if HAVE_RISCV_CC
 PORT_FIRMWARE += samples/firmware/uart-echo-rv32.elf \
-	samples/firmware/tasks-rv32.elf test/firmware-crash-rv32.elf
+	samples/firmware/tasks-rv32.elf samples/firmware/chan-echo-rv32.elf \
+	test/firmware-crash-rv32.elf
 PORT_RV32_CPU = -march=rv32imac -mabi=ilp32 -mcmodel=medany
 src/port/lib-rv32/libptio.a: $(PORT_LIB_DEPS)
 	$(AM_V_GEN)cc='$(RISCV_CC) $(PORT_RV32_CPU)' ar='$(RISCV_AR)' && \
@@ -155,6 +164,10 @@ samples/firmware/uart-echo-rv32.elf: samples/firmware/uart-echo.c \
 	  $(port_rv32_libs)
 samples/firmware/tasks-rv32.elf: samples/firmware/tasks.c $(PORT_RV32_DEPS)
 	$(AM_V_CCLD)$(port_rv32_cc) $(srcdir)/samples/firmware/tasks.c \
+	  $(port_rv32_libs)
+samples/firmware/chan-echo-rv32.elf: samples/firmware/chan-echo.c \
+		$(PORT_RV32_DEPS)
+	$(AM_V_CCLD)$(port_rv32_cc) $(srcdir)/samples/firmware/chan-echo.c \
 	  $(port_rv32_libs)
 test/firmware-crash-rv32.elf: test/firmware-crash.c $(PORT_RV32_DEPS)
 	$(AM_V_CCLD)$(port_rv32_cc) $(srcdir)/test/firmware-crash.c \

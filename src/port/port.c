@@ -2,7 +2,8 @@
  * src/port/port.c - the bare-metal loop backend (see ptio/port.h).
  *
  * Divided into: the interrupt side (ptio_port_source_ready), delivery in
- * thread context, the backend's vtable, and source setup and teardown.
+ * thread context, the backend's vtable, source setup and teardown, and
+ * the hooks that carry a handler's notify signal or channel send.
  *
  * Every access to the pending list and to a source's `pending` bits sits
  * between ops->irq_save() and ops->irq_restore(), which the port promises
@@ -35,6 +36,11 @@ void ptio_port_source_ready(struct ptio_port_source *ps, unsigned bits)
 
 /* ---- Delivery (thread context) ------------------------------------------- */
 
+static struct ptio_port_hook *port_hook_of(struct ptio_port_source *ps)
+{
+	return PTIO_CONTAINER_OF(ps, struct ptio_port_hook, ps);
+}
+
 size_t ptio_port_backend_deliver(struct ptio_port_backend *pb)
 {
 	const struct ptio_port_ops *ops = pb->ops;
@@ -63,7 +69,10 @@ size_t ptio_port_backend_deliver(struct ptio_port_backend *pb)
 		bits = ps->pending;
 		ps->pending = 0;
 		ops->irq_restore(s);
-		ptio_source_ready(&ps->src, bits);
+		if (ps->hooked)
+			port_hook_of(ps)->deliver(port_hook_of(ps), bits);
+		else
+			ptio_source_ready(&ps->src, bits);
 		n++;
 	}
 	return n;
@@ -143,6 +152,7 @@ void ptio_port_source_init(struct ptio_port_source *ps,
 	ptio_source_init(&ps->src, ready, 0);
 	ps->next = NULL;
 	ps->pending = 0;
+	ps->hooked = 0;
 	ps->pb = pb;
 	pb->nsources++;
 }
@@ -198,4 +208,82 @@ struct ptio_ready ptio_port_source_as_ready(struct ptio_port_source *ps)
 	o.self = ps;
 	o.vt = &port_source_ready_vt;
 	return o;
+}
+
+/* ---- Synchronisation from handlers --------------------------------------- */
+
+void ptio_port_hook_init(struct ptio_port_hook *h,
+			 struct ptio_port_backend *pb,
+			 void (*deliver)(struct ptio_port_hook *h,
+					 unsigned bits))
+{
+	ptio_port_source_init(&h->ps, pb, 0);
+	h->ps.hooked = 1;
+	h->deliver = deliver;
+}
+
+/* Handlers signalled: give the one (merged) signal, in thread context. */
+static void port_notify_deliver(struct ptio_port_hook *h, unsigned bits)
+{
+	struct ptio_port_notify *pn =
+		PTIO_CONTAINER_OF(h, struct ptio_port_notify, hook);
+
+	(void)bits;
+	ptio_notify_signal(pn->notify);
+}
+
+void ptio_port_notify_init(struct ptio_port_notify *pn,
+			   struct ptio_port_backend *pb, struct ptio_notify *n)
+{
+	ptio_port_hook_init(&pn->hook, pb, port_notify_deliver);
+	pn->notify = n;
+}
+
+void ptio_port_notify_signal(struct ptio_port_notify *pn)
+{
+	ptio_port_source_ready(&pn->hook.ps, PTIO_READABLE);
+}
+
+void ptio_port_notify_close(struct ptio_port_notify *pn)
+{
+	ptio_port_source_close(&pn->hook.ps);
+}
+
+/* Handlers sent: hand the ring's items to blocked receivers. */
+static void port_chan_deliver(struct ptio_port_hook *h, unsigned bits)
+{
+	struct ptio_port_chan *pc =
+		PTIO_CONTAINER_OF(h, struct ptio_port_chan, hook);
+
+	(void)bits;
+	(void)ptio_chan_deliver(pc->chan);
+}
+
+void ptio_port_chan_init(struct ptio_port_chan *pc,
+			 struct ptio_port_backend *pb, struct ptio_chan *ch)
+{
+	ptio_port_hook_init(&pc->hook, pb, port_chan_deliver);
+	pc->chan = ch;
+	ch->irq_save = pb->ops->irq_save;
+	ch->irq_restore = pb->ops->irq_restore;
+}
+
+ptio_ssize ptio_port_chan_try_send(struct ptio_port_chan *pc,
+				   const void *item)
+{
+	ptio_ssize r;
+
+	/* pb is cleared by close, in thread context with the interrupt
+	 * disabled, as for ptio_port_source_ready. */
+	if (pc->hook.ps.pb == NULL)
+		return PTIO_ECLOSED;
+	r = ptio_chan_try_put(pc->chan, item);
+	if (r == 0)
+		ptio_port_source_ready(&pc->hook.ps, PTIO_READABLE);
+	return r;
+}
+
+void ptio_port_chan_close(struct ptio_port_chan *pc)
+{
+	ptio_port_source_close(&pc->hook.ps);
 }

@@ -34,6 +34,13 @@ PTIO_STATIC_ASSERT(sizeof(struct ptio_op) <= 12, op_grew);
 PTIO_STATIC_ASSERT(sizeof(struct ptio_source) <= 16, source_grew);
 PTIO_STATIC_ASSERT(sizeof(struct ptio_port_source) <= 28,
 		   port_source_grew);
+/* Synchronisation (ptio/sync.h): a waiter is an op, a private source and
+ * a queue link, plus the item pointer and the handed-over result. */
+PTIO_STATIC_ASSERT(sizeof(struct ptio_waiter) <= 44, waiter_grew);
+PTIO_STATIC_ASSERT(sizeof(struct ptio_notify) <= 12, notify_grew);
+PTIO_STATIC_ASSERT(sizeof(struct ptio_sem) <= 12, sem_grew);
+PTIO_STATIC_ASSERT(sizeof(struct ptio_chan) <= 48, chan_grew);
+PTIO_STATIC_ASSERT(sizeof(struct ptio_port_chan) <= 36, port_chan_grew);
 PTIO_STATIC_ASSERT(sizeof(struct ptio_task) + sizeof(struct ptio_op) +
 				   sizeof(struct ptio_source) < 48 + PTIO_SIZE_LC,
 		   task_op_source_over_48_bytes);
@@ -48,4 +55,9 @@ char ptio_sizeof_source[sizeof(struct ptio_source)];
 char ptio_sizeof_port_source[sizeof(struct ptio_port_source)];
 char ptio_sizeof_loop[sizeof(struct ptio_loop)];
 char ptio_sizeof_port_backend[sizeof(struct ptio_port_backend)];
+char ptio_sizeof_waiter[sizeof(struct ptio_waiter)];
+char ptio_sizeof_notify[sizeof(struct ptio_notify)];
+char ptio_sizeof_sem[sizeof(struct ptio_sem)];
+char ptio_sizeof_chan[sizeof(struct ptio_chan)];
+char ptio_sizeof_port_chan[sizeof(struct ptio_port_chan)];
 #endif

@@ -49,7 +49,8 @@ cflags="$cflags -I$builddir/include -I$srcdir/include -I$srcdir/src"
 # row, and the targets also print the sum of both.
 modules="loop + timers|readiness sources|budget + op|readbuf"
 modules="$modules|provided machines|select + children"
-modules="$modules|buffered adapters|formatting|errors + helpers"
+modules="$modules|synchronisation|buffered adapters|formatting"
+modules="$modules|errors + helpers"
 modules="$modules|port backend|other"
 module_of() {
 	case ${1##*/} in
@@ -59,6 +60,7 @@ module_of() {
 	readbuf.c) echo "readbuf" ;;
 	io.c | ops-*.c) echo "provided machines" ;;
 	compose.c) echo "select + children" ;;
+	sync*.c) echo "synchronisation" ;;
 	bufread*.c | adapters*.c | bytes.c) echo "buffered adapters" ;;
 	fmt.c) echo "formatting" ;;
 	err.c | base.c) echo "errors + helpers" ;;
@@ -145,7 +147,8 @@ sizeof() {
 }
 echo
 echo "sizeof on a 32-bit target (locked by src/port/size-check.c)"
-for k in task timed_task op source port_source loop port_backend; do
+for k in task timed_task op source port_source loop port_backend \
+	waiter notify sem chan port_chan; do
 	printf '  struct ptio_%-13s %3d\n' "$k" "$(sizeof $k)"
 done
 

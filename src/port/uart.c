@@ -36,13 +36,28 @@ static void uart_unmask(const struct ptio_uart *u, ptio_port_irq_state s)
 
 /* ---- Interrupt side ------------------------------------------------------ */
 
+static bool uart_chan_room(const struct ptio_uart *u)
+{
+	return ptio_chan_len(u->rx_chan->chan) < u->rx_chan->chan->cap;
+}
+
 bool ptio_uart_rx_room(const struct ptio_uart *u)
 {
+	/* Bytes that reached the ring before it was bound to a channel go
+	 * to the channel first (ptio_uart_rx_resume moves them). */
+	if (u->rx_chan != NULL)
+		return u->rx_head == u->rx_tail && uart_chan_room(u);
 	return ring_count(u->rx_head, u->rx_tail) < PTIO_UART_RX_SIZE;
 }
 
 void ptio_uart_rx_put(struct ptio_uart *u, uint8_t c)
 {
+	/* rx_room said yes, and only handlers send into the channel, so
+	 * this send cannot fail. */
+	if (u->rx_chan != NULL) {
+		(void)ptio_port_chan_try_send(u->rx_chan, &c);
+		return;
+	}
 	u->rx[u->rx_head & RX_MASK] = c;
 	u->rx_head++;
 	ptio_port_source_ready(&u->ps, PTIO_READABLE);
@@ -110,12 +125,44 @@ static ptio_ssize uart_nb_read_buf(void *self, struct ptio_readbuf *rb)
 	}
 	s = uart_mask(u);
 	u->rx_tail = tail;
-	if (u->rx_stalled) {
+	uart_unmask(u, s);
+	ptio_uart_rx_resume(u);
+	return ptio_readbuf_advance(rb, n);
+}
+
+/* Move bytes the ring holds into the bound channel while it has room;
+ * interrupts masked. */
+static void uart_rx_flush(struct ptio_uart *u)
+{
+	uint8_t c;
+
+	while (u->rx_chan != NULL && u->rx_head != u->rx_tail &&
+	       uart_chan_room(u)) {
+		c = u->rx[u->rx_tail & RX_MASK];
+		u->rx_tail++;
+		(void)ptio_port_chan_try_send(u->rx_chan, &c);
+	}
+}
+
+void ptio_uart_rx_resume(struct ptio_uart *u)
+{
+	ptio_port_irq_state s = uart_mask(u);
+
+	uart_rx_flush(u);
+	if (u->rx_stalled && ptio_uart_rx_room(u)) {
 		u->rx_stalled = 0;
 		u->hw->rx_resume(u);
 	}
 	uart_unmask(u, s);
-	return ptio_readbuf_advance(rb, n);
+}
+
+void ptio_uart_rx_to_chan(struct ptio_uart *u, struct ptio_port_chan *pc)
+{
+	ptio_port_irq_state s = uart_mask(u);
+
+	u->rx_chan = pc;
+	uart_rx_flush(u);
+	uart_unmask(u, s);
 }
 
 /* Start the transmitter if the handler left it idle; interrupts masked. */
@@ -224,4 +271,5 @@ void ptio_uart_init(struct ptio_uart *u, struct ptio_port_backend *pb,
 	u->tx_head = u->tx_tail = 0;
 	u->tx_busy = 0;
 	u->rx_stalled = 0;
+	u->rx_chan = NULL;
 }
