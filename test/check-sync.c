@@ -93,13 +93,13 @@ static void st_start(struct st *t, enum call call, void *obj, int item)
  * iteration). */
 static void run_for(uint32_t ticks)
 {
-	ptio_tick end = fake_be.now + ticks;
+	ptio_tick end = fake_be.sim.now + ticks;
 
 	do {
 		ck_assert_int_ge(ptio_loop_run(&fake_loop, PTIO_RUN_NOWAIT), 0);
-		if (ptio_tick_before(fake_be.now, end))
-			fake_be.now++;
-	} while (ptio_tick_before(fake_be.now, end));
+		if (ptio_tick_before(fake_be.sim.now, end))
+			fake_be.sim.now++;
+	} while (ptio_tick_before(fake_be.sim.now, end));
 	ck_assert_int_ge(ptio_loop_run(&fake_loop, PTIO_RUN_NOWAIT), 0);
 }
 
@@ -164,7 +164,7 @@ START_TEST(test_sem_deadline)
 {
 	struct ptio_sem sem;
 	struct st t;
-	ptio_tick t0 = fake_be.now;
+	ptio_tick t0 = fake_be.sim.now;
 
 	ptio_sem_init(&sem, 0);
 	st_start(&t, SEM_ACQUIRE, &sem, 0);
