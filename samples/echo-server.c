@@ -8,9 +8,9 @@
  *
  * The first line on stdout is "port N" (the port really bound, so
  * --port 0 lets the system pick one), the second "backend NAME": the
- * loop's backend, the one --backend names (poll, epoll) or else, as in
- * every sample, the one ptio_posix_backend_init chooses (PTIO_BACKEND, or
- * the best the host has).  Each connection is one task:
+ * loop's backend, the one --backend names (poll, select, epoll) or else,
+ * as in every sample, the one ptio_posix_backend_init chooses
+ * (PTIO_BACKEND, or the best the host has).  Each connection is one task:
  *
  *  ergonomic  the connection owns a 4 KiB buffer and loops ptio_read,
  *             ptio_write_all, exactly like blocking code with awaits.
@@ -29,7 +29,8 @@
  * where B is (heap in use now - heap in use before the first accept)
  * divided by the N open connections: the connection structs with their
  * allocator overhead plus whatever the backend keeps per connection (poll:
- * its arrays' entries for a waiting fd; epoll: a table pointer); S is
+ * its arrays' entries for a waiting fd; select and epoll: a table
+ * pointer); S is
  * sizeof the connection struct, I how many connections are idle, and H
  * what counted the heap (mallinfo2, asan, or none).
  *
@@ -694,7 +695,7 @@ static void usage(FILE *to)
 		"[--mode ergonomic|scratch]\n"
 		"                   [--max-conns N] [--report-at N] "
 		"[--exit-after N] [--drain-ms MS]\n"
-		"                   [--backend poll|epoll]\n");
+		"                   [--backend poll|select|epoll]\n");
 }
 
 /* Parse a decimal option value in [0, MAX] or exit with a message. */

@@ -116,7 +116,7 @@ fi
 
 # 6. --backend: every backend the host has serves, whatever PTIO_BACKEND
 # says; a name that is no backend is a clear error, never a fallback.
-for b in poll epoll; do
+for b in poll select epoll; do
 	spawn server /dev/null "$server" --port 0 --backend "$b" --exit-after 1
 	spid=$bgpid
 	if ! await_port "$spid" "$tmp/server.out"; then

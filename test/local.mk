@@ -131,7 +131,8 @@ test_check_sim_LDFLAGS = $(AM_LDFLAGS) -no-install
 
 ## ---- the Check suites of the hosted POSIX layer: fd streams
 ## over socketpairs and pipes and the TCP helpers over loopback, on each
-## backend (see "Every backend" below), and the epoll backend's own.
+## backend (see "Every backend" below), and the select and epoll
+## backends' own.
 
 check_PROGRAMS += test/check-fd
 test_check_fd_SOURCES = test/check-fd.c $(TEST_COMMON)
@@ -158,6 +159,22 @@ PARALLEL_TESTS += test/check-epoll
 test_check_epoll_SOURCES = test/check-epoll.c $(TEST_COMMON)
 test_check_epoll_CFLAGS = $(TEST_CC_FLAGS)
 test_check_epoll_LDADD = $(TEST_LIBS)
+
+## The select backend's own suite, over a copy of the library: both are
+## built with _FORTIFY_SOURCE=2 at -O2, so that glibc checks every FD_SET
+## at run time and an out-of-bounds one aborts the test.
+FORTIFY_FLAGS = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
+check_LTLIBRARIES += test/libptio-fortify.la
+test_libptio_fortify_la_SOURCES = $(PTIO_CORE_SOURCES) $(PTIO_POSIX_SOURCES)
+test_libptio_fortify_la_CPPFLAGS = $(AM_CPPFLAGS) $(FORTIFY_FLAGS)
+test_libptio_fortify_la_CFLAGS = $(AM_CFLAGS) -O2
+
+check_PROGRAMS += test/check-select
+PARALLEL_TESTS += test/check-select
+test_check_select_SOURCES = test/check-select.c $(TEST_COMMON)
+test_check_select_CPPFLAGS = $(AM_CPPFLAGS) $(FORTIFY_FLAGS)
+test_check_select_CFLAGS = $(TEST_CC_FLAGS) -O2
+test_check_select_LDADD = test/libptio-fortify.la $(CHECK_LIBS)
 
 ## ---- Fairness on real sockets: a peer that never lets a task block
 ## must not let that task hold the loop, nor push its deadline back.
@@ -317,10 +334,14 @@ BACKEND_TESTS = \
 	test/on-poll/check-fd test/on-poll/check-tcp \
 	test/on-poll/echo-test test/on-poll/netcat-test \
 	test/on-poll/line-chat-test \
+	test/on-select/check-fd test/on-select/check-tcp \
+	test/on-select/echo-test test/on-select/netcat-test \
+	test/on-select/line-chat-test \
 	test/on-epoll/check-fd test/on-epoll/check-tcp \
 	test/on-epoll/echo-test test/on-epoll/netcat-test \
 	test/on-epoll/line-chat-test
-FAIR_TESTS = test/on-poll/check-fair test/on-epoll/check-fair
+FAIR_TESTS = test/on-poll/check-fair test/on-select/check-fair \
+	test/on-epoll/check-fair
 PARALLEL_TESTS += $(BACKEND_TESTS)
 ALONE_TESTS += $(FAIR_TESTS)
 CLEANFILES += $(BACKEND_TESTS) $(FAIR_TESTS)
@@ -346,14 +367,16 @@ $(BACKEND_TESTS) $(FAIR_TESTS): Makefile
 ## loop gets while a peer thread floods it: beside other tests (two of
 ## its own copies, a sample test's server and clients) a fair loop looks
 ## starved on a small machine.  So it runs after every other test, on one
-## backend and then the other.  (The targets are named through variables:
+## backend after another.  (The targets are named through variables:
 ## automake writes the .log rules itself and would take literal ones for
 ## overrides.  `make check TESTS=test/on-poll/check-fair` therefore runs
 ## every other test first; run the wrapper itself to run it alone.)
 FAIR_POLL_LOG = test/on-poll/check-fair.log
+FAIR_SELECT_LOG = test/on-select/check-fair.log
 FAIR_EPOLL_LOG = test/on-epoll/check-fair.log
 $(FAIR_POLL_LOG): $(PARALLEL_TESTS:=.log)
-$(FAIR_EPOLL_LOG): $(FAIR_POLL_LOG)
+$(FAIR_SELECT_LOG): $(FAIR_POLL_LOG)
+$(FAIR_EPOLL_LOG): $(FAIR_SELECT_LOG)
 FLOOD_LOG = test/echo-flood-test.sh.log
 $(FLOOD_LOG): $(FAIR_EPOLL_LOG)
 

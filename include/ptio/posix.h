@@ -2,16 +2,18 @@
  * ptio/posix.h - hosted POSIX support: fd streams, backends, TCP helpers.
  *
  * Divided into: the clock, fd streams (Ready + Read + Write over sockets,
- * pipes and terminals), the backends (poll, epoll) and the one way every
- * program chooses among them (ptio_posix_backend_init, which reads
- * PTIO_BACKEND), and TCP helpers (machines).
+ * pipes and terminals), the backends (poll, select, epoll) and the one
+ * way every program chooses among them (ptio_posix_backend_init, which
+ * reads PTIO_BACKEND), and TCP helpers (machines).
  *
- * Not for bare metal: this header includes <poll.h> and <sys/uio.h>.
+ * Not for bare metal: this header includes <poll.h>, <sys/select.h> and
+ * <sys/uio.h>.
  */
 #ifndef PTIO_POSIX_H
 #define PTIO_POSIX_H
 
 #include <poll.h>
+#include <sys/select.h>
 #include <sys/uio.h>
 #include "base.h"
 #include "io.h"
@@ -208,6 +210,59 @@ struct ptio_backend *ptio_poll_init(struct ptio_poll *pb);
 /* Free the arrays.  Every stream must have been closed first. */
 void ptio_poll_destroy(struct ptio_poll *pb);
 
+/* ---- The select backend ------------------------------------------------ */
+
+/*
+ * A backend over select(2), for hosts without poll and for comparison.
+ * Level-triggered, as poll's: the two sets ask for exactly the interests
+ * that have a waiter, so a descriptor nobody waits on (or that hung up
+ * while nobody waited) never wakes the loop.  select has no hang-up bit,
+ * so this backend never reports PTIO_HUP: a peer's hang-up is READABLE
+ * (the read finds the data sent before it, then end of stream), and a
+ * stream found readable while a writer waits on it is reported WRITABLE
+ * too, so that a writer blocked on a full buffer when the peer hangs up
+ * tries again and meets PTIO_EPIPE (or, if the peer is still there,
+ * PTIO_WOULD_BLOCK, and waits again).  A descriptor closed behind its stream's back
+ * makes select fail with EBADF; the backend then finds it and reports it
+ * as ERROR, so its waiters' next call fails with PTIO_EBADF, as on poll.
+ *
+ * The limit: an fd_set holds descriptors below FD_SETSIZE (1024 with
+ * glibc) only.  ptio_fd_open (attach) and every update refuse a
+ * descriptor at or above it with PTIO_EINVAL, as select(2) refuses a
+ * larger nfds, and change nothing: no set is ever written out of bounds.
+ * Use poll or epoll for more descriptors.
+ *
+ * Per wait: the sets are copied, select looks at descriptors up to the
+ * highest one with a waiter, and the report walk stops after select's
+ * count of ready bits.  Memory: the two sets (in the struct) and a table
+ * of one pointer per descriptor number up to the highest stream opened
+ * (at most FD_SETSIZE), which leads a ready bit to its stream.
+ * Registrations (ptio_loop_registrations) count descriptors with a waiter.
+ */
+struct ptio_select {
+	struct ptio_backend base;    /* first */
+	fd_set rd, wr;               /* the interests of the waiters */
+	int maxfd;                   /* highest descriptor in rd or wr (or
+					one that left them since the last
+					wait), -1 */
+	size_t armed;                /* descriptors in rd or wr: the
+					backend's registrations */
+	size_t walked;               /* descriptors the last wait looked at
+					after select returned (for tests) */
+	struct ptio_source **who;    /* by descriptor number: its stream's
+					source, or NULL */
+	size_t nwho;                 /* length of who */
+	size_t nattached;            /* streams attached */
+};
+
+/* Initialise the backend (allocates nothing yet).  Returns 0 with *OUT
+ * (if OUT is not NULL) set to &sb->base.  It cannot fail today; it
+ * returns a code, as ptio_epoll_init does, so that it may one day. */
+ptio_ssize ptio_select_init(struct ptio_select *sb, struct ptio_backend **out);
+
+/* Free the table.  Every stream must have been closed first. */
+void ptio_select_destroy(struct ptio_select *sb);
+
 /* ---- The epoll backend (Linux) ------------------------------------------ */
 
 /*
@@ -275,11 +330,11 @@ void ptio_epoll_destroy(struct ptio_epoll *eb);
  *     ...
  *     ptio_posix_backend_destroy(&pb);
  *
- * NAME is "poll" or "epoll"; NULL means the environment variable
+ * NAME is "poll", "select" or "epoll"; NULL means the environment variable
  * PTIO_BACKEND if it is set and not empty, else the best backend the host
  * has: epoll on Linux, poll elsewhere.  A name that is no backend is
- * PTIO_EINVAL; a backend this build or host does not have ("select" and
- * "io_uring" are not written yet; "epoll" off Linux) is PTIO_ENOTSUP;
+ * PTIO_EINVAL; a backend this build or host does not have ("io_uring" is
+ * not written yet; "epoll" off Linux) is PTIO_ENOTSUP;
  * one that fails to start returns its error (e.g. PTIO_EMFILE).  A named
  * backend is never replaced by another.  Only the default may fall back
  * (to poll, when epoll exists but cannot start), and then the name says
@@ -292,7 +347,8 @@ struct ptio_posix_backend {
 	union {
 		struct ptio_poll poll;
 		struct ptio_epoll epoll;
-		uint64_t room[64];     /* select and io_uring, later */
+		struct ptio_select select;
+		uint64_t room[64];     /* io_uring, later */
 	} u;
 	int kind;                      /* which member of u is in use, -1 */
 	const char *name;              /* what ptio_posix_backend_name says */
@@ -308,7 +364,7 @@ ptio_ssize ptio_posix_backend_init(struct ptio_posix_backend *b,
  * Harmless after a failed init, and idempotent. */
 void ptio_posix_backend_destroy(struct ptio_posix_backend *b);
 
-/* The backend B runs, for logs: "poll", "epoll", or a fallback's name
+/* The backend B runs, for logs: "poll", "select", "epoll", or a fallback's name
  * with its reason; "none" before a successful init.  Static or in B. */
 const char *ptio_posix_backend_name(const struct ptio_posix_backend *b);
 

@@ -36,6 +36,17 @@ static void poll_stop(struct ptio_posix_backend *b)
 	ptio_poll_destroy(&b->u.poll);
 }
 
+static ptio_ssize select_start(struct ptio_posix_backend *b,
+			       struct ptio_backend **out)
+{
+	return ptio_select_init(&b->u.select, out);
+}
+
+static void select_stop(struct ptio_posix_backend *b)
+{
+	ptio_select_destroy(&b->u.select);
+}
+
 struct backend_kind {
 	const char *name;
 	/* Start the backend in B; NULL: not written yet. */
@@ -46,12 +57,13 @@ struct backend_kind {
 
 /* Best first: the default is the first that starts.  A backend that says
  * PTIO_ENOTSUP is not on this host (epoll off Linux) and is passed over
- * in silence; select and io_uring are listed so that asking for them says
- * "not supported" rather than "no such backend". */
+ * in silence; io_uring is listed so that asking for it says "not
+ * supported" rather than "no such backend".  select comes after poll:
+ * it is never better, and it refuses descriptors >= FD_SETSIZE. */
 static const struct backend_kind kinds[] = {
 	{ "epoll", epoll_start, epoll_stop },
 	{ "poll", poll_start, poll_stop },
-	{ "select", NULL, NULL },
+	{ "select", select_start, select_stop },
 	{ "io_uring", NULL, NULL },
 };
 

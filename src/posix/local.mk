@@ -1,5 +1,5 @@
 ## src/posix/local.mk - hosted POSIX support: fd streams, backends (poll,
-## epoll, and the chooser every program uses, backend.c), TCP, the
+## select, epoll, and the chooser every program uses, backend.c), TCP, the
 ## assertion handler that prints, and the realloc-based allocator hook of
 ## ptio_bytes.  epoll.c is built everywhere; without <sys/epoll.h>
 ## (configure's HAVE_SYS_EPOLL_H) it holds only an init that says
@@ -9,7 +9,9 @@
 if !PTIO_FREESTANDING
 ptioinclude_HEADERS += include/ptio/posix.h
 
-libptio_la_SOURCES += \
+## PTIO_POSIX_SOURCES is the one list: libptio builds it, and
+## test/local.mk builds it again with _FORTIFY_SOURCE for check-select.
+PTIO_POSIX_SOURCES = \
 	src/posix/alloc.c \
 	src/posix/assert.c \
 	src/posix/backend.c \
@@ -17,7 +19,9 @@ libptio_la_SOURCES += \
 	src/posix/epoll.c \
 	src/posix/fd.c \
 	src/posix/poll.c \
+	src/posix/select.c \
 	src/posix/tcp.c
+libptio_la_SOURCES += $(PTIO_POSIX_SOURCES)
 
 noinst_HEADERS += src/posix/internal.h
 endif
