@@ -35,9 +35,9 @@ static void select_setup(void)
 	ptio_test_loop_setup_backend("select");
 }
 
-static struct ptio_select *test_select(void)
+static struct ptio_select_backend *test_select(void)
 {
-	return PTIO_CONTAINER_OF(ptio_test_loop.backend, struct ptio_select,
+	return PTIO_CONTAINER_OF(ptio_test_loop.backend, struct ptio_select_backend,
 				 base);
 }
 
@@ -142,8 +142,8 @@ static bool room_above_fd_setsize(struct rlimit *old)
 START_TEST(test_fd_setsize_refused)
 {
 	struct ptio_backend *be = ptio_test_loop.backend;
-	struct ptio_select *sb = test_select();
-	struct ptio_select before;
+	struct ptio_select_backend *sb = test_select();
+	struct ptio_select_backend before;
 	struct ptio_source **who_before;
 	struct ptio_source far;
 	struct ptio_task idle;
@@ -261,7 +261,7 @@ START_TEST(test_sets_follow_waiters_and_walk_stops)
 {
 	static struct ptio_fd rd[NWALK], wr[NWALK];
 	struct ptio_backend *be = ptio_test_loop.backend;
-	struct ptio_select *sb = test_select();
+	struct ptio_select_backend *sb = test_select();
 	struct ptio_task idle;
 	int i, top;
 
@@ -348,7 +348,7 @@ static ptio_ssize nohup_sleeper(struct ptio_task *t)
 START_TEST(test_hangup_nobody_waits)
 {
 	struct ptio_backend *be = ptio_test_loop.backend;
-	struct ptio_select *sb = test_select();
+	struct ptio_select_backend *sb = test_select();
 	struct ptio_task idle;
 	uint8_t buf[4];
 	int rounds = 0;

@@ -222,8 +222,8 @@ void ptio_poll_destroy(struct ptio_poll *pb);
  * stream found readable while a writer waits on it is reported WRITABLE
  * too, so that a writer blocked on a full buffer when the peer hangs up
  * tries again and meets PTIO_EPIPE (or, if the peer is still there,
- * PTIO_WOULD_BLOCK, and waits again).  A descriptor closed behind its stream's back
- * makes select fail with EBADF; the backend then finds it and reports it
+ * PTIO_WOULD_BLOCK, and waits again).  A descriptor closed behind its
+ * stream's back makes select fail with EBADF; the backend then finds it and reports it
  * as ERROR, so its waiters' next call fails with PTIO_EBADF, as on poll.
  *
  * The limit: an fd_set holds descriptors below FD_SETSIZE (1024 with
@@ -239,7 +239,7 @@ void ptio_poll_destroy(struct ptio_poll *pb);
  * (at most FD_SETSIZE), which leads a ready bit to its stream.
  * Registrations (ptio_loop_registrations) count descriptors with a waiter.
  */
-struct ptio_select {
+struct ptio_select_backend {
 	struct ptio_backend base;    /* first */
 	fd_set rd, wr;               /* the interests of the waiters */
 	int maxfd;                   /* highest descriptor in rd or wr (or
@@ -258,10 +258,11 @@ struct ptio_select {
 /* Initialise the backend (allocates nothing yet).  Returns 0 with *OUT
  * (if OUT is not NULL) set to &sb->base.  It cannot fail today; it
  * returns a code, as ptio_epoll_init does, so that it may one day. */
-ptio_ssize ptio_select_init(struct ptio_select *sb, struct ptio_backend **out);
+ptio_ssize ptio_select_backend_init(struct ptio_select_backend *sb,
+				    struct ptio_backend **out);
 
 /* Free the table.  Every stream must have been closed first. */
-void ptio_select_destroy(struct ptio_select *sb);
+void ptio_select_backend_destroy(struct ptio_select_backend *sb);
 
 /* ---- The epoll backend (Linux) ------------------------------------------ */
 
@@ -347,7 +348,7 @@ struct ptio_posix_backend {
 	union {
 		struct ptio_poll poll;
 		struct ptio_epoll epoll;
-		struct ptio_select select;
+		struct ptio_select_backend select;
 		uint64_t room[64];     /* io_uring, later */
 	} u;
 	int kind;                      /* which member of u is in use, -1 */

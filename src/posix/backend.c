@@ -39,12 +39,12 @@ static void poll_stop(struct ptio_posix_backend *b)
 static ptio_ssize select_start(struct ptio_posix_backend *b,
 			       struct ptio_backend **out)
 {
-	return ptio_select_init(&b->u.select, out);
+	return ptio_select_backend_init(&b->u.select, out);
 }
 
 static void select_stop(struct ptio_posix_backend *b)
 {
-	ptio_select_destroy(&b->u.select);
+	ptio_select_backend_destroy(&b->u.select);
 }
 
 struct backend_kind {

@@ -32,9 +32,9 @@
 #include <ptio/err.h>
 #include "posix/internal.h"
 
-static struct ptio_select *sel_of(struct ptio_backend *be)
+static struct ptio_select_backend *sel_of(struct ptio_backend *be)
 {
-	return PTIO_CONTAINER_OF(be, struct ptio_select, base);
+	return PTIO_CONTAINER_OF(be, struct ptio_select_backend, base);
 }
 
 /* 0 when FD may go in an fd_set, else why not.  Every path that touches
@@ -51,7 +51,7 @@ static ptio_ssize sel_check(int fd)
 /* ---- The table ----------------------------------------------------------- */
 
 /* Make the table long enough to hold descriptor FD (< FD_SETSIZE). */
-static ptio_ssize sel_grow(struct ptio_select *sb, int fd)
+static ptio_ssize sel_grow(struct ptio_select_backend *sb, int fd)
 {
 	size_t want = (size_t)fd + 1, len = sb->nwho != 0 ? sb->nwho : 64;
 	struct ptio_source **who;
@@ -70,10 +70,10 @@ static ptio_ssize sel_grow(struct ptio_select *sb, int fd)
 }
 
 /* SRC's descriptor (checked) leads to SRC from now on.  An entry held by
- * another source belongs to a stream whose descriptor was closed behind
- * its back and reused: this one takes the number over (as epoll.c does),
- * and that one's detach leaves it alone. */
-static ptio_ssize sel_join(struct ptio_select *sb, struct ptio_source *src)
+ * another source is another open stream on the same descriptor: refused
+ * with PTIO_EBUSY, as poll.c does (one descriptor, one stream). */
+static ptio_ssize sel_join(struct ptio_select_backend *sb,
+			   struct ptio_source *src)
 {
 	int fd = (int)src->handle;
 	ptio_ssize r;
@@ -83,22 +83,24 @@ static ptio_ssize sel_join(struct ptio_select *sb, struct ptio_source *src)
 		if (r < 0)
 			return r;
 	}
-	if (sb->who[fd] == NULL)
-		sb->nattached++;
+	if (sb->who[fd] != NULL)
+		return sb->who[fd] == src ? 0 : PTIO_EBUSY;
+	sb->nattached++;
 	sb->who[fd] = src;
 	return 0;
 }
 
 /* ---- The sets ------------------------------------------------------------ */
 
-static bool sel_armed(const struct ptio_select *sb, int fd)
+static bool sel_armed(const struct ptio_select_backend *sb, int fd)
 {
 	return FD_ISSET(fd, &sb->rd) || FD_ISSET(fd, &sb->wr);
 }
 
 /* Ask for reading and writing on FD (checked) as READ and WRITE say,
  * keeping the count of armed descriptors and the highest one. */
-static void sel_set(struct ptio_select *sb, int fd, bool read, bool write)
+static void sel_set(struct ptio_select_backend *sb, int fd, bool read,
+		    bool write)
 {
 	bool was = sel_armed(sb, fd);
 
@@ -122,7 +124,7 @@ static void sel_set(struct ptio_select *sb, int fd, bool read, bool write)
 
 /* Lower the highest descriptor past those that asked for nothing since;
  * -1 when none asks. */
-static void sel_shrink(struct ptio_select *sb)
+static void sel_shrink(struct ptio_select_backend *sb)
 {
 	while (sb->maxfd >= 0 && !sel_armed(sb, sb->maxfd))
 		sb->maxfd--;
@@ -142,8 +144,8 @@ static void sel_shrink(struct ptio_select *sb)
  * blocked on a full buffer when the peer hangs up both directions is
  * never told "writable", though its write would now fail with EPIPE at
  * once.  So a descriptor found readable, not writable, while a task other
- * than its reader waits to write on it is reported WRITABLE too: the writer tries again,
- * and either meets EAGAIN and waits again (the cost, one call, only on a
+ * than its reader waits to write on it is reported WRITABLE too: the
+ * writer tries again, and either meets EAGAIN and waits again (the cost, one call, only on a
  * stream with a blocked writer) or learns of the hang-up.
  */
 /* A task waits to write on SRC that is not the one waiting to read (one
@@ -154,7 +156,7 @@ static bool sel_writer_apart(const struct ptio_source *src)
 	       src->waiter[PTIO_SLOT_WRITE] != src->waiter[PTIO_SLOT_READ];
 }
 
-static void sel_report(struct ptio_select *sb, const fd_set *rd,
+static void sel_report(struct ptio_select_backend *sb, const fd_set *rd,
 		       const fd_set *wr, int nfds, int count)
 {
 	int fd;
@@ -187,7 +189,7 @@ static void sel_report(struct ptio_select *sb, const fd_set *rd,
  * or PTIO_EBADF when no armed descriptor is bad after all, so that the
  * loop stops instead of spinning.
  */
-static ptio_ssize sel_report_closed(struct ptio_select *sb)
+static ptio_ssize sel_report_closed(struct ptio_select_backend *sb)
 {
 	bool found = false;
 	int fd;
@@ -215,7 +217,7 @@ static ptio_tick sel_now(struct ptio_backend *be)
 
 static ptio_ssize sel_wait(struct ptio_backend *be, uint32_t timeout)
 {
-	struct ptio_select *sb = sel_of(be);
+	struct ptio_select_backend *sb = sel_of(be);
 	struct timeval tv, *tvp = NULL;
 	fd_set rd, wr;
 	int nfds, n;
@@ -249,7 +251,7 @@ static ptio_ssize sel_wait(struct ptio_backend *be, uint32_t timeout)
 
 static ptio_ssize sel_update(struct ptio_backend *be, struct ptio_source *src)
 {
-	struct ptio_select *sb = sel_of(be);
+	struct ptio_select_backend *sb = sel_of(be);
 	int fd = (int)src->handle;
 	ptio_ssize r = sel_check(fd);
 
@@ -284,11 +286,11 @@ static ptio_ssize sel_attach(struct ptio_backend *be, struct ptio_source *src)
 
 static void sel_detach(struct ptio_backend *be, struct ptio_source *src)
 {
-	struct ptio_select *sb = sel_of(be);
+	struct ptio_select_backend *sb = sel_of(be);
 	int fd = (int)src->handle;
 
 	if (sel_check(fd) < 0 || (size_t)fd >= sb->nwho || sb->who[fd] != src)
-		return; /* never joined, or its number was taken over */
+		return; /* never joined */
 	sel_set(sb, fd, false, false);
 	sb->who[fd] = NULL;
 	sb->nattached--;
@@ -306,7 +308,8 @@ static const struct ptio_backend_vt sel_vt = {
 
 /* ---- Init and destroy ---------------------------------------------------- */
 
-ptio_ssize ptio_select_init(struct ptio_select *sb, struct ptio_backend **out)
+ptio_ssize ptio_select_backend_init(struct ptio_select_backend *sb,
+				    struct ptio_backend **out)
 {
 	sb->base.vt = &sel_vt;
 	FD_ZERO(&sb->rd);
@@ -322,8 +325,8 @@ ptio_ssize ptio_select_init(struct ptio_select *sb, struct ptio_backend **out)
 	return 0;
 }
 
-void ptio_select_destroy(struct ptio_select *sb)
+void ptio_select_backend_destroy(struct ptio_select_backend *sb)
 {
 	free(sb->who);
-	(void)ptio_select_init(sb, NULL);
+	(void)ptio_select_backend_init(sb, NULL);
 }
