@@ -264,8 +264,12 @@ BACKEND_TESTS = \
 	test/on-poll/line-chat-test \
 	test/on-epoll/check-fd test/on-epoll/check-tcp \
 	test/on-epoll/echo-test test/on-epoll/netcat-test \
-	test/on-epoll/line-chat-test
-FAIR_TESTS = test/on-poll/check-fair test/on-epoll/check-fair
+	test/on-epoll/line-chat-test \
+	test/on-uring/check-fd test/on-uring/check-tcp \
+	test/on-uring/echo-test test/on-uring/netcat-test \
+	test/on-uring/line-chat-test
+FAIR_TESTS = test/on-poll/check-fair test/on-epoll/check-fair \
+	test/on-uring/check-fair
 PARALLEL_TESTS += $(BACKEND_TESTS)
 ALONE_TESTS += $(FAIR_TESTS)
 CLEANFILES += $(BACKEND_TESTS) $(FAIR_TESTS)
@@ -291,7 +295,7 @@ $(BACKEND_TESTS) $(FAIR_TESTS): Makefile
 ## loop gets while a peer thread floods it: beside other tests (two of
 ## its own copies, a sample test's server and clients) a fair loop looks
 ## starved on a small machine.  So it runs after every other test, on one
-## backend and then the other.  (The targets are named through variables:
+## backend after another.  (The targets are named through variables:
 ## automake writes the .log rules itself and would take literal ones for
 ## overrides.  `make check TESTS=test/on-poll/check-fair` therefore runs
 ## every other test first; run the wrapper itself to run it alone.)
@@ -299,5 +303,7 @@ FAIR_POLL_LOG = test/on-poll/check-fair.log
 FAIR_EPOLL_LOG = test/on-epoll/check-fair.log
 $(FAIR_POLL_LOG): $(PARALLEL_TESTS:=.log)
 $(FAIR_EPOLL_LOG): $(FAIR_POLL_LOG)
+FAIR_URING_LOG = test/on-uring/check-fair.log
+$(FAIR_URING_LOG): $(FAIR_EPOLL_LOG)
 FLOOD_LOG = test/echo-flood-test.sh.log
-$(FLOOD_LOG): $(FAIR_EPOLL_LOG)
+$(FLOOD_LOG): $(FAIR_URING_LOG)
