@@ -1,7 +1,7 @@
 /*
  * test/check-fd.c - fd streams (src/posix/fd.c) on socketpairs and pipes,
  * over the backend the fixture chooses: make check runs this program once
- * per backend (PTIO_BACKEND=poll, =epoll), and its suite's name says
+ * per backend (PTIO_BACKEND=poll, =epoll, =uring), and its suite's name says
  * which.  The poll backend's own array is tested here too, when it runs;
  * the epoll backend's own tests are in check-epoll.c.
  *

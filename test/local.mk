@@ -123,6 +123,15 @@ test_check_epoll_SOURCES = test/check-epoll.c $(TEST_COMMON)
 test_check_epoll_CFLAGS = $(TEST_CC_FLAGS)
 test_check_epoll_LDADD = $(TEST_LIBS)
 
+## The io_uring backend's own suite.  It defines
+## io_uring_queue_init_params, to play a kernel that refuses io_uring, and
+## drives the ring itself (liburing).
+check_PROGRAMS += test/check-uring
+PARALLEL_TESTS += test/check-uring
+test_check_uring_SOURCES = test/check-uring.c $(TEST_COMMON)
+test_check_uring_CFLAGS = $(TEST_CC_FLAGS) $(LIBURING_CFLAGS)
+test_check_uring_LDADD = $(TEST_LIBS) $(LIBURING_LIBS)
+
 ## ---- Fairness on real sockets: a peer that never lets a task block
 ## must not let that task hold the loop, nor push its deadline back.
 ## PTIO_FAIR_RUNS sets how often the endless-line case runs (default 100).
