@@ -80,6 +80,20 @@ START_TEST(test_by_name)
 	ck_assert_int_eq(try_backend("epoll", got, sizeof(got)),
 			 PTIO_ENOTSUP);
 #endif
+	/* uring where liburing was built in, unless the kernel refuses
+	 * io_uring (test/check-uring.c tests that); never the default. */
+#ifdef HAVE_LIBURING
+	{
+		ptio_ssize r = try_backend("uring", got, sizeof(got));
+
+		ck_assert_msg(r == 0 || r == PTIO_ENOTSUP, "uring: %s",
+			      ptio_strerror(r));
+		ck_assert_str_eq(got, r == 0 ? "uring" : "none");
+	}
+#else
+	ck_assert_int_eq(try_backend("uring", got, sizeof(got)),
+			 PTIO_ENOTSUP);
+#endif
 	ck_assert_int_eq(try_backend(NULL, got, sizeof(got)), 0);
 	ck_assert_str_eq(got, BEST);
 }
@@ -94,8 +108,9 @@ START_TEST(test_unknown_and_unavailable)
 	ck_assert_str_eq(got, "none");
 	ck_assert_int_eq(try_backend("", got, sizeof(got)), PTIO_EINVAL);
 	ck_assert_int_eq(try_backend("POLL", got, sizeof(got)), PTIO_EINVAL);
+	/* The io_uring backend is called "uring". */
 	ck_assert_int_eq(try_backend("io_uring", got, sizeof(got)),
-			 PTIO_ENOTSUP);
+			 PTIO_EINVAL);
 	ck_assert_str_eq(got, "none");
 }
 END_TEST

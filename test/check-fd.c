@@ -1,10 +1,10 @@
 /*
  * test/check-fd.c - fd streams (src/posix/fd.c) on socketpairs and pipes,
  * over the backend the fixture chooses: make check runs this program once
- * per backend (PTIO_BACKEND=poll, =select, =epoll), and its suite's name
- * says which.  The poll backend's own array is tested here too, when it
- * runs; the select and epoll backends' own tests are in check-select.c
- * and check-epoll.c.
+ * per backend (PTIO_BACKEND=poll, =select, =epoll, =uring), and its
+ * suite's name says which.  The poll backend's own array is tested here
+ * too, when it runs; the select, epoll and io_uring backends' own tests
+ * are in check-select.c, check-epoll.c and check-uring.c.
  *
  * Divided into: helpers; opening and closing; non-blocking and vectored
  * calls; SIGPIPE; streams shared by two tasks or awaited for both

@@ -81,7 +81,8 @@ void ptio_test_loop_setup_backend(const char *backend)
 	ck_assert_msg(r == 0, "backend %s: %s",
 		      backend != NULL ? backend : "(default)",
 		      ptio_strerror(r));
-	test_edge = name_is(ptio_posix_backend_name(&test_backend), "epoll");
+	test_edge = name_is(ptio_posix_backend_name(&test_backend), "epoll") ||
+		    name_is(ptio_posix_backend_name(&test_backend), "uring");
 	ptio_loop_init(&ptio_test_loop, be);
 	ptio_loop_set_scratch(&ptio_test_loop, test_scratch,
 			      sizeof(test_scratch));

@@ -46,7 +46,7 @@ const char *ptio_test_suite_name(const char *suite);
 /* What the fixture's backend should count as its own registrations when
  * OPEN streams are open and WAITING of them have a waiter: a
  * level-triggered backend (poll) holds the waiting ones, an
- * edge-triggered one (epoll) every open one. */
+ * edge-triggered one (epoll, uring) every open one. */
 size_t ptio_test_backend_regs(size_t waiting, size_t open);
 
 /* Run the loop until no task is alive or TIMEOUT_MS passes; fails the

@@ -167,7 +167,8 @@ FORTIFY_FLAGS = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 check_LTLIBRARIES += test/libptio-fortify.la
 test_libptio_fortify_la_SOURCES = $(PTIO_CORE_SOURCES) $(PTIO_POSIX_SOURCES)
 test_libptio_fortify_la_CPPFLAGS = $(AM_CPPFLAGS) $(FORTIFY_FLAGS)
-test_libptio_fortify_la_CFLAGS = $(AM_CFLAGS) -O2
+test_libptio_fortify_la_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS) -O2
+test_libptio_fortify_la_LIBADD = $(LIBURING_LIBS)
 
 check_PROGRAMS += test/check-select
 PARALLEL_TESTS += test/check-select
@@ -175,6 +176,15 @@ test_check_select_SOURCES = test/check-select.c $(TEST_COMMON)
 test_check_select_CPPFLAGS = $(AM_CPPFLAGS) $(FORTIFY_FLAGS)
 test_check_select_CFLAGS = $(TEST_CC_FLAGS) -O2
 test_check_select_LDADD = test/libptio-fortify.la $(CHECK_LIBS)
+
+## The io_uring backend's own suite.  It defines
+## io_uring_queue_init_params, to play a kernel that refuses io_uring, and
+## drives the ring itself (liburing).
+check_PROGRAMS += test/check-uring
+PARALLEL_TESTS += test/check-uring
+test_check_uring_SOURCES = test/check-uring.c $(TEST_COMMON)
+test_check_uring_CFLAGS = $(TEST_CC_FLAGS) $(LIBURING_CFLAGS)
+test_check_uring_LDADD = $(TEST_LIBS) $(LIBURING_LIBS)
 
 ## ---- Fairness on real sockets: a peer that never lets a task block
 ## must not let that task hold the loop, nor push its deadline back.
@@ -339,9 +349,12 @@ BACKEND_TESTS = \
 	test/on-select/line-chat-test \
 	test/on-epoll/check-fd test/on-epoll/check-tcp \
 	test/on-epoll/echo-test test/on-epoll/netcat-test \
-	test/on-epoll/line-chat-test
+	test/on-epoll/line-chat-test \
+	test/on-uring/check-fd test/on-uring/check-tcp \
+	test/on-uring/echo-test test/on-uring/netcat-test \
+	test/on-uring/line-chat-test
 FAIR_TESTS = test/on-poll/check-fair test/on-select/check-fair \
-	test/on-epoll/check-fair
+	test/on-epoll/check-fair test/on-uring/check-fair
 PARALLEL_TESTS += $(BACKEND_TESTS)
 ALONE_TESTS += $(FAIR_TESTS)
 CLEANFILES += $(BACKEND_TESTS) $(FAIR_TESTS)
@@ -377,8 +390,10 @@ FAIR_EPOLL_LOG = test/on-epoll/check-fair.log
 $(FAIR_POLL_LOG): $(PARALLEL_TESTS:=.log)
 $(FAIR_SELECT_LOG): $(FAIR_POLL_LOG)
 $(FAIR_EPOLL_LOG): $(FAIR_SELECT_LOG)
+FAIR_URING_LOG = test/on-uring/check-fair.log
+$(FAIR_URING_LOG): $(FAIR_EPOLL_LOG)
 FLOOD_LOG = test/echo-flood-test.sh.log
-$(FLOOD_LOG): $(FAIR_EPOLL_LOG)
+$(FLOOD_LOG): $(FAIR_URING_LOG)
 
 ## The testing kit's examples (samples/sim): line-chat's protocol over
 ## 1,000 simulated seeds, built twice (the second with label-address

@@ -314,6 +314,64 @@ ptio_ssize ptio_epoll_init(struct ptio_epoll *eb, struct ptio_backend **out);
  * been closed first.  Harmless after a failed init. */
 void ptio_epoll_destroy(struct ptio_epoll *eb);
 
+/* ---- The io_uring backend (Linux, liburing) ----------------------------- */
+
+/*
+ * A backend over io_uring, for readiness: edge-triggered as epoll is.
+ * ptio_fd_open arms one multishot poll request (IORING_POLL_ADD_MULTI)
+ * per descriptor, for POLLIN, POLLOUT and POLLRDHUP, for the stream's
+ * whole life, and flags the source PTIO_SOURCE_EDGE.  The kernel posts a
+ * completion at each wake-up of the file with the events then ready; a
+ * wait submits and waits in one io_uring_enter and puts each into its
+ * stream's readiness cache.  Every Read and Write works unchanged.  When
+ * the kernel ends a request (a completion queue overflow, a cancel that
+ * was not ptio's), the backend arms a new one, which reports at once
+ * what is ready.  A completion carries the events of one wake-up; those
+ * of one stream in one wait are reported together, once.
+ *
+ * Hang-ups, errors and descriptors that cannot wait (a regular file,
+ * /dev/null: always readable and writable, no registration) are as with
+ * epoll.  ptio_fd_close cancels the request at once (one io_uring_enter
+ * per stream, not per message): an armed request holds the file, so a
+ * closed socket would otherwise stay open.  A completion for a stream
+ * that has been closed is dropped, never delivered to freed memory, even
+ * when a new stream has taken its descriptor number.  Unlike epoll, a
+ * descriptor closed behind its stream's back keeps its file open until
+ * the stream is closed or its number is opened again.
+ *
+ * Memory: the ring (its queues are the kernel's, mapped: 256 submission
+ * and 4,096 completion entries, about 100 KiB) and a table of 24 bytes
+ * per descriptor number up to the highest one opened.  Registrations
+ * (ptio_loop_registrations) count the open streams that can wait.
+ *
+ * Without liburing, or where the kernel refuses io_uring (ENOSYS, EPERM:
+ * too old, disabled by the io_uring_disabled sysctl, filtered by
+ * seccomp), ptio_uring_init fails with PTIO_ENOTSUP.  The members are
+ * private.
+ */
+struct ptio__uring_entry;
+struct ptio_uring {
+	struct ptio_backend base;        /* first */
+	void *ring;                      /* struct io_uring, or NULL */
+	struct ptio__uring_entry *who;   /* by descriptor number */
+	size_t nwho;                     /* length of who */
+	size_t nattached;                /* streams with a request */
+	uint32_t gen;                    /* the last attach's generation */
+	int32_t touched;                 /* the first entry to report, -1 */
+	ptio_ssize refused;              /* why the kernel refused io_uring
+					    (-ENOSYS, -EPERM), or 0 */
+};
+
+/* Set up the ring.  Returns 0 with *OUT (if OUT is not NULL) set to
+ * &u->base, or an error with nothing to destroy: PTIO_ENOTSUP without
+ * liburing or where the kernel refuses io_uring (u->refused then says
+ * why), PTIO_ENOMEM, PTIO_EMFILE, ... */
+ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out);
+
+/* Tear the ring down and free the table.  Every stream must have been
+ * closed first.  Harmless after a failed init. */
+void ptio_uring_destroy(struct ptio_uring *u);
+
 /* ---- Choosing a backend ------------------------------------------------- */
 
 /*
@@ -331,11 +389,12 @@ void ptio_epoll_destroy(struct ptio_epoll *eb);
  *     ...
  *     ptio_posix_backend_destroy(&pb);
  *
- * NAME is "poll", "select" or "epoll"; NULL means the environment variable
- * PTIO_BACKEND if it is set and not empty, else the best backend the host
- * has: epoll on Linux, poll elsewhere.  A name that is no backend is
- * PTIO_EINVAL; a backend this build or host does not have ("io_uring" is
- * not written yet; "epoll" off Linux) is PTIO_ENOTSUP;
+ * NAME is "poll", "select", "epoll" or "uring"; NULL means the
+ * environment variable PTIO_BACKEND if it is set and not empty, else the
+ * best backend the host has: epoll on Linux, poll elsewhere.  A name that
+ * is no backend is PTIO_EINVAL; a backend this build or host does not
+ * have ("epoll" off Linux; "uring" without liburing or where the kernel
+ * refuses io_uring) is PTIO_ENOTSUP;
  * one that fails to start returns its error (e.g. PTIO_EMFILE).  A named
  * backend is never replaced by another.  Only the default may fall back
  * (to poll, when epoll exists but cannot start), and then the name says
@@ -349,7 +408,8 @@ struct ptio_posix_backend {
 		struct ptio_poll poll;
 		struct ptio_epoll epoll;
 		struct ptio_select_backend select;
-		uint64_t room[64];     /* io_uring, later */
+		struct ptio_uring uring;
+		uint64_t room[64];     /* backends to come */
 	} u;
 	int kind;                      /* which member of u is in use, -1 */
 	const char *name;              /* what ptio_posix_backend_name says */

@@ -47,6 +47,17 @@ static void select_stop(struct ptio_posix_backend *b)
 	ptio_select_backend_destroy(&b->u.select);
 }
 
+static ptio_ssize uring_start(struct ptio_posix_backend *b,
+			      struct ptio_backend **out)
+{
+	return ptio_uring_init(&b->u.uring, out);
+}
+
+static void uring_stop(struct ptio_posix_backend *b)
+{
+	ptio_uring_destroy(&b->u.uring);
+}
+
 struct backend_kind {
 	const char *name;
 	/* Start the backend in B; NULL: not written yet. */
@@ -57,14 +68,15 @@ struct backend_kind {
 
 /* Best first: the default is the first that starts.  A backend that says
  * PTIO_ENOTSUP is not on this host (epoll off Linux) and is passed over
- * in silence; io_uring is listed so that asking for it says "not
- * supported" rather than "no such backend".  select comes after poll:
- * it is never better, and it refuses descriptors >= FD_SETSIZE. */
+ * in silence.  select comes after poll: it is never better, and it
+ * refuses descriptors >= FD_SETSIZE.  uring (io_uring) comes last, so
+ * that it is never the default until it has earned it: it is there when
+ * named. */
 static const struct backend_kind kinds[] = {
 	{ "epoll", epoll_start, epoll_stop },
 	{ "poll", poll_start, poll_stop },
 	{ "select", select_start, select_stop },
-	{ "io_uring", NULL, NULL },
+	{ "uring", uring_start, uring_stop },
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))

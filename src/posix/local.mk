@@ -1,5 +1,5 @@
 ## src/posix/local.mk - hosted POSIX support: fd streams, backends (poll,
-## select, epoll, and the chooser every program uses, backend.c), TCP, the
+## select, epoll, uring, and the chooser every program uses, backend.c), TCP, the
 ## assertion handler that prints, and the realloc-based allocator hook of
 ## ptio_bytes.  epoll.c is built everywhere; without <sys/epoll.h>
 ## (configure's HAVE_SYS_EPOLL_H) it holds only an init that says
@@ -20,8 +20,15 @@ PTIO_POSIX_SOURCES = \
 	src/posix/fd.c \
 	src/posix/poll.c \
 	src/posix/select.c \
-	src/posix/tcp.c
+	src/posix/tcp.c \
+	src/posix/uring.c
 libptio_la_SOURCES += $(PTIO_POSIX_SOURCES)
+
+## uring.c is built everywhere; with liburing (configure defines
+## HAVE_LIBURING) it is the io_uring backend, without it an init that says
+## PTIO_ENOTSUP.  The LIBURING_ variables are empty without it.
+libptio_la_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS)
+libptio_la_LIBADD = $(LIBURING_LIBS)
 
 noinst_HEADERS += src/posix/internal.h
 endif
