@@ -8,7 +8,7 @@
  *
  * The first line on stdout is "port N" (the port really bound, so
  * --port 0 lets the system pick one), the second "backend NAME": the
- * loop's backend, the one --backend names (poll, select, epoll) or else,
+ * loop's backend, the one --backend names (poll, select, epoll, uring) or else,
  * as in every sample, the one ptio_posix_backend_init chooses
  * (PTIO_BACKEND, or the best the host has).  Each connection is one task:
  *
@@ -695,7 +695,7 @@ static void usage(FILE *to)
 		"[--mode ergonomic|scratch]\n"
 		"                   [--max-conns N] [--report-at N] "
 		"[--exit-after N] [--drain-ms MS]\n"
-		"                   [--backend poll|select|epoll]\n");
+		"                   [--backend poll|select|epoll|uring]\n");
 }
 
 /* Parse a decimal option value in [0, MAX] or exit with a message. */

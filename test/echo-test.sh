@@ -116,15 +116,15 @@ fi
 
 # 6. --backend: every backend the host has serves, whatever PTIO_BACKEND
 # says; a name that is no backend is a clear error, never a fallback.
-for b in poll select epoll; do
+for b in poll select epoll uring; do
 	spawn server /dev/null "$server" --port 0 --backend "$b" --exit-after 1
 	spid=$bgpid
 	if ! await_port "$spid" "$tmp/server.out"; then
 		wait_pid "$spid" 5
-		if [ "$b" = epoll ] &&
-		   grep -q 'backend epoll: operation not supported' \
+		if { [ "$b" = epoll ] || [ "$b" = uring ]; } &&
+		   grep -q "backend $b: operation not supported" \
 			"$tmp/server.err"; then
-			echo "SKIP: --backend epoll: not on this host"
+			echo "SKIP: --backend $b: not on this host"
 		else
 			fail "--backend $b did not start"
 		fi

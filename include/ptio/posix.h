@@ -337,7 +337,8 @@ void ptio_epoll_destroy(struct ptio_epoll *eb);
  * that has been closed is dropped, never delivered to freed memory, even
  * when a new stream has taken its descriptor number.  Unlike epoll, a
  * descriptor closed behind its stream's back keeps its file open until
- * the stream is closed or its number is opened again.
+ * the stream is closed, and a new stream on that number is PTIO_EBUSY
+ * until then.
  *
  * Memory: the ring (its queues are the kernel's, mapped: 256 submission
  * and 4,096 completion entries, about 100 KiB) and a table of 24 bytes

@@ -379,14 +379,16 @@ static ptio_ssize ur_attach(struct ptio_backend *be, struct ptio_source *src)
 			goto fail;
 	}
 	e = &u->who[fd];
-	/* An entry still in use belongs to a stream whose descriptor was
-	 * closed behind its back: its request holds the old file open, so
-	 * cancel it; this stream takes the number over, and that one's
-	 * detach leaves it alone. */
+	/* An entry in use is another open stream on this descriptor, or
+	 * one whose descriptor was closed behind its back (its request
+	 * still holds the old file): either way the number is not free
+	 * until that stream is closed.  One descriptor, one stream, as on
+	 * poll, select and epoll. */
 	if (e->src != NULL) {
-		if (e->flags & UR_WATCHED)
-			ur_cancel(u, fd, e->gen);
-		ur_unwatch(u, e);
+		r = e->src == src ? 0 : PTIO_EBUSY;
+		if (r < 0)
+			goto fail;
+		return 0;
 	}
 	e->src = src;
 	e->gen = ++u->gen;
