@@ -446,8 +446,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ptio_loop_init(&chat.loop, be);
-	r = ptio_tcp_listen(&chat.listener, &chat.loop, opt.host,
-			    (uint16_t)opt.port, 64);
+	/* Out of descriptors, a client is closed at once rather than left
+	 * in the backlog with no answer (accept_task then backs off). */
+	r = ptio_tcp_reserve_fd(true);
+	if (r >= 0)
+		r = ptio_tcp_listen(&chat.listener, &chat.loop, opt.host,
+				    (uint16_t)opt.port, 64);
 	if (r < 0) {
 		fprintf(stderr, "line-chat: listen: %s\n", ptio_strerror(r));
 		return 1;
