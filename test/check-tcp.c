@@ -552,12 +552,16 @@ START_TEST(test_accept_emfile_reserve)
 	PTIO_CK_OK(ptio_tcp_listen(&lis, &ptio_test_loop, NULL, 0, 0));
 	port = ptio_tcp_port(&lis);
 	ck_assert_int_gt(port, 0);
-	/* Without the reserve: PTIO_EMFILE, and the client hears nothing. */
+	/* Without the reserve: PTIO_EMFILE, and the client hears nothing.
+	 * (valgrind plays the descriptor limit itself: the kernel accepts,
+	 * and valgrind closes what is over the limit, so there the client
+	 * hears the end of the stream either way.) */
 	c1 = reserve_client((uint16_t)port);
 	reserve_exhaust(ptio_fd_fileno(&lis), &old);
 	ck_assert_int_eq(ptio_tcp_nb_accept(&lis), PTIO_EMFILE);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
-	ck_assert_int_eq(reserve_heard(c1, 100), 1);
+	if (!ptio_test_under_valgrind())
+		ck_assert_int_eq(reserve_heard(c1, 100), 1);
 	/* With it: still PTIO_EMFILE, but both waiting clients are told. */
 	PTIO_CK_OK(ptio_tcp_reserve_fd(true));
 	c2 = reserve_client((uint16_t)port);

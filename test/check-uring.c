@@ -33,12 +33,6 @@
 #ifdef HAVE_LIBURING
 
 #include <liburing.h>
-#ifdef HAVE_VALGRIND_VALGRIND_H
-#include <valgrind/valgrind.h>
-#endif
-#ifndef RUNNING_ON_VALGRIND
-#define RUNNING_ON_VALGRIND 0
-#endif
 
 /* ---- The seam ---------------------------------------------------------------- */
 
@@ -305,7 +299,7 @@ Suite *ptio_test_suite(void)
 	Suite *s;
 	TCase *tc;
 
-	if (RUNNING_ON_VALGRIND) {
+	if (ptio_test_under_valgrind()) {
 		s = suite_create("uring (skipped under valgrind)");
 		tc = tcase_create("skipped");
 		tcase_add_test(tc, test_skipped_under_valgrind);

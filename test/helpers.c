@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <check.h>
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
 #include "test/helpers.h"
 
 struct ptio_loop ptio_test_loop;
@@ -120,4 +123,15 @@ void ptio_test_loop_teardown(void)
 	ck_assert_uint_eq(ptio_loop_registrations(&ptio_test_loop), 0);
 	ptio_posix_backend_destroy(&test_backend);
 	ck_assert_int_eq(ptio_test_count_fds(), fds_at_setup);
+}
+
+bool ptio_test_under_valgrind(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return true;
+#endif
+	return pre != NULL && strstr(pre, "vgpreload") != NULL;
 }

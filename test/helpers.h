@@ -56,6 +56,12 @@ void ptio_test_run(unsigned timeout_ms);
 /* The number of open file descriptors of this process. */
 int ptio_test_count_fds(void);
 
+/* True when the program runs under valgrind: told by its client
+ * request when configure found <valgrind/valgrind.h>, else by the
+ * preloaded library valgrind puts in LD_PRELOAD (the header may come
+ * only with valgrind itself, installed after the build). */
+bool ptio_test_under_valgrind(void);
+
 /* One step of the xorshift32 generator the suites draw test data from:
  * advance *STATE (which must not be 0) and return its new value. */
 static inline uint32_t ptio_test_xorshift(uint32_t *state)
