@@ -167,7 +167,7 @@ FORTIFY_FLAGS = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2
 check_LTLIBRARIES += test/libptio-fortify.la
 test_libptio_fortify_la_SOURCES = $(PTIO_CORE_SOURCES) $(PTIO_POSIX_SOURCES)
 test_libptio_fortify_la_CPPFLAGS = $(AM_CPPFLAGS) $(FORTIFY_FLAGS)
-test_libptio_fortify_la_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS) -O2
+test_libptio_fortify_la_CFLAGS = $(AM_CFLAGS) -O2
 test_libptio_fortify_la_LIBADD = $(LIBURING_LIBS)
 
 check_PROGRAMS += test/check-select
@@ -183,7 +183,7 @@ test_check_select_LDADD = test/libptio-fortify.la $(CHECK_LIBS)
 check_PROGRAMS += test/check-uring
 PARALLEL_TESTS += test/check-uring
 test_check_uring_SOURCES = test/check-uring.c $(TEST_COMMON)
-test_check_uring_CFLAGS = $(TEST_CC_FLAGS) $(LIBURING_CFLAGS)
+test_check_uring_CFLAGS = $(TEST_CC_FLAGS)
 test_check_uring_LDADD = $(TEST_LIBS) $(LIBURING_LIBS)
 
 ## ---- Fairness on real sockets: a peer that never lets a task block

@@ -26,8 +26,11 @@ libptio_la_SOURCES += $(PTIO_POSIX_SOURCES)
 
 ## uring.c is built everywhere; with liburing (configure defines
 ## HAVE_LIBURING) it is the io_uring backend, without it an init that says
-## PTIO_ENOTSUP.  The LIBURING_ variables are empty without it.
-libptio_la_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS)
+## PTIO_ENOTSUP.  The LIBURING_ variables are empty without it.  Its
+## flags go to every compile, not to libptio alone: a per-library CFLAGS
+## would rename the library's objects and, in a freestanding build where
+## this part is left out, replace AM_CFLAGS (and its -ffreestanding).
+AM_CPPFLAGS += $(LIBURING_CFLAGS)
 libptio_la_LIBADD = $(LIBURING_LIBS)
 
 noinst_HEADERS += src/posix/internal.h
