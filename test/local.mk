@@ -412,4 +412,15 @@ PARALLEL_TESTS += samples/sim/uart-echo-sim
 
 ## The fuzz targets' corpora, replayed (test/fuzz/local.mk).
 include test/fuzz/local.mk
+
+## .ci/run's second builds (sanitizers, label-address continuations) and
+## its distcheck run these: every test but the timing ones (the fairness
+## suites, the flood test) and the per-backend runs on select and
+## io_uring, which the first build has run.  `make print-variant-tests`
+## lists them.
+VARIANT_TESTS = $(filter-out $(FAIR_TESTS) test/echo-flood-test.sh \
+	test/on-select/% test/on-uring/%,$(TESTS))
+PHONY_TARGETS += print-variant-tests
+print-variant-tests:
+	@echo $(VARIANT_TESTS)
 endif
