@@ -414,13 +414,9 @@ PARALLEL_TESTS += samples/sim/uart-echo-sim
 include test/fuzz/local.mk
 
 ## .ci/run's second builds (sanitizers, label-address continuations) and
-## its distcheck run these: every test but the timing ones (the fairness
-## suites, the flood test) and the per-backend runs on select and
-## io_uring, which the first build has run.  `make print-variant-tests`
-## lists them.
-VARIANT_TESTS = $(filter-out $(FAIR_TESTS) test/echo-flood-test.sh \
-	test/on-select/% test/on-uring/%,$(TESTS))
-PHONY_TARGETS += print-variant-tests
-print-variant-tests:
-	@echo $(VARIANT_TESTS)
+## its distcheck run a part of these (see there): `make print-tests`
+## lists them all.
+PHONY_TARGETS += print-tests
+print-tests:
+	@echo $(TESTS)
 endif
