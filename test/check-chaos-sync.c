@@ -1,7 +1,8 @@
 /*
- * test/check-chaos-sync.c - the channel and the semaphore (ptio/sync.h)
- * under random scheduling, for 10,000 seeds each (PTIO_CHAOS_SEEDS=n to
- * change, PTIO_CHAOS_SEED=n to rerun one; failures print the seed).
+ * test/check-chaos-sync.c - the channel, the semaphore and the notify
+ * (ptio/sync.h) under random scheduling, for 10,000 seeds each
+ * (PTIO_CHAOS_SEEDS=n to change, PTIO_CHAOS_SEED=n to rerun one; failures
+ * print the seed).
  *
  * Each seed builds a chaos world (test/fake/chaos-stream.h: a loop whose
  * clock jumps to the next timer) with random tasks that sleep at random,
@@ -17,6 +18,16 @@
  *   semaphore  1-5 tasks take and give back 1-3 units; never more tasks
  *              hold a unit than there are units, and at the end the
  *              count is back where it started with no waiter left.
+ *   notify     1-4 producers post numbered jobs to a shared count and
+ *              signal (now and then broadcast) a notify; 1-3 consumers
+ *              take jobs while there are any and wait on the notify when
+ *              there are none.  No wake is lost, not even a broadcast
+ *              that found a waiter out of the queue because the waker
+ *              had just woken it (a lost one leaves a consumer asleep,
+ *              with the waker waking it for ever: the case's time limit
+ *              fails it), none is invented (waits that end with 0 never
+ *              outnumber signals plus broadcasts times consumers), every
+ *              job is taken once, and no waiter is left queued.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +64,9 @@ struct world {
 	struct ptio_chan ch;
 	int ring[4];
 	struct ptio_sem sem;
+	struct ptio_notify nt;
+	unsigned long posted, taken, signals, broadcasts, waits_done;
+	int ntakers;
 	size_t units;
 	size_t in_use;
 	int nprod, ncons;
@@ -210,6 +224,75 @@ static ptio_ssize holder_fn(struct ptio_task *task)
 	PTIO_END(&task->pt);
 }
 
+/* ---- The notify ------------------------------------------------------------- */
+
+static ptio_ssize poster_fn(struct ptio_task *task)
+{
+	struct actor *a = actor_of(task);
+	struct world *wd = a->wd;
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	for (a->i = 0; a->i < a->n; a->i++) {
+		ptio_task_clear_deadline(&a->tt);
+		PTIO_CALL(&task->pt, r, &a->sleep_op, task,
+			  ptio_sleep(&a->sleep_op, chaos_below(&a->rng, 3)));
+		wd->posted++;
+		if (chaos_chance(&a->rng, 125)) {
+			(void)ptio_notify_broadcast(&wd->nt);
+			wd->broadcasts++;
+		} else {
+			ptio_notify_signal(&wd->nt);
+			wd->signals++;
+		}
+	}
+	/* The last one out wakes every consumer, so that those asleep see
+	 * that no more jobs will come. */
+	if (--wd->producers_left == 0) {
+		(void)ptio_notify_broadcast(&wd->nt);
+		wd->broadcasts++;
+	}
+	PTIO_END(&task->pt);
+}
+
+static ptio_ssize taker_fn(struct ptio_task *task)
+{
+	struct actor *a = actor_of(task);
+	struct world *wd = a->wd;
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	for (;;) {
+		if (wd->taken < wd->posted) {
+			wd->taken++;
+			if (chaos_chance(&a->rng, 300)) {
+				ptio_task_clear_deadline(&a->tt);
+				PTIO_CALL(&task->pt, r, &a->sleep_op, task,
+					  ptio_sleep(&a->sleep_op,
+						     chaos_below(&a->rng, 3)));
+			}
+			continue;
+		}
+		if (wd->producers_left == 0)
+			break;
+		maybe_deadline(a);
+		PTIO_AWAIT(&task->pt, r, ptio_notify_wait(&a->w, &wd->nt));
+		check_deadline(a, r);
+		if (r == PTIO_ETIMEDOUT)
+			continue;
+		CHAOS_CHECK(r == 0, "seed %u: notify wait: %s", wd->seed,
+			    ptio_strerror(r));
+		CHAOS_CHECK(++wd->waits_done <= wd->signals + wd->broadcasts *
+					(unsigned long)wd->ntakers,
+			    "seed %u: %lu waits ended by %lu signals and %lu "
+			    "broadcasts", wd->seed, wd->waits_done,
+			    wd->signals, wd->broadcasts);
+	}
+	if (--wd->ncons == 0)
+		wd->done = true;
+	PTIO_END(&task->pt);
+}
+
 /* ---- The waker, and running a world ---------------------------------------- */
 
 /* Every 0-3 ticks, wake a random actor from outside, until the end. */
@@ -342,6 +425,40 @@ START_TEST(test_chaos_sem)
 }
 END_TEST
 
+static void notify_one(uint32_t seed)
+{
+	struct world *wd = world_new(seed);
+	unsigned long total = 0;
+	int i, n;
+
+	ptio_notify_init(&wd->nt);
+	wd->nprod = 1 + (int)chaos_below(&wd->rng, 4);
+	wd->ncons = 1 + (int)chaos_below(&wd->rng, 3);
+	wd->ntakers = wd->ncons;
+	wd->producers_left = wd->nprod;
+	for (i = 0; i < wd->nprod; i++) {
+		n = (int)chaos_below(&wd->rng, MAX_ITEMS + 1);
+		total += (unsigned long)n;
+		actor_start(wd, i, n, poster_fn);
+	}
+	for (i = 0; i < wd->ncons; i++)
+		actor_start(wd, i, 0, taker_fn);
+	world_run(wd);
+	CHAOS_CHECK(wd->posted == total && wd->taken == total,
+		    "seed %u: %lu jobs posted, %lu taken, %lu meant", seed,
+		    wd->posted, wd->taken, total);
+	CHAOS_CHECK(wd->nt.waiters.next == &wd->nt.waiters,
+		    "seed %u: a waiter left queued", seed);
+	free(wd);
+}
+
+START_TEST(test_chaos_notify)
+{
+	chaos_run_seeds(notify_one);
+	print_totals("notify");
+}
+END_TEST
+
 Suite *ptio_test_suite(void)
 {
 	Suite *s = suite_create("chaos-sync");
@@ -350,6 +467,7 @@ Suite *ptio_test_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_chaos_chan);
 	tcase_add_test(tc, test_chaos_sem);
+	tcase_add_test(tc, test_chaos_notify);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -278,8 +278,18 @@ START_TEST(test_wake_queued_running_finished)
 	ck_assert_uint_eq(ntrace, 1);
 	ck_assert(!ptio_task_alive(&s.task));
 	ck_assert_uint_eq(ptio_loop_alive(&fake_loop), 0);
-	/* Finished: waking it does nothing. */
-	ptio_task_wake(&s.task);
+	/* Finished: waking, cancelling or aborting it does nothing, and
+	 * writes nothing into its memory (which the program may have freed
+	 * or reused by then). */
+	{
+		struct ptio_task before;
+
+		memcpy(&before, &s.task, sizeof before);
+		ptio_task_wake(&s.task);
+		ptio_task_cancel(&s.task);
+		ptio_task_abort(&s.task);
+		ck_assert_mem_eq(&before, &s.task, sizeof before);
+	}
 	ck_assert(!ptio_task_alive(&s.task));
 	ck_assert_uint_eq(ptio_loop_alive(&fake_loop), 0);
 	run_nowait();

@@ -234,6 +234,12 @@ struct ptio_read_vt {
 					   size_t n);
 	/* Optional.  NULL: true when nb_read_buf_vectored is set. */
 	bool (*is_read_vectored)(void *self);
+	/* Optional, for speed: read up to LEN bytes into BUF, which is all
+	 * initialised memory, as nb_read_buf would into a readbuf over it;
+	 * return the count read (0 with LEN > 0 = end of stream),
+	 * PTIO_WOULD_BLOCK, or an error.  ptio_nb_read calls it instead of
+	 * making a readbuf.  NULL: ptio_nb_read goes through nb_read_buf. */
+	ptio_ssize (*nb_read)(void *self, void *buf, size_t len);
 };
 
 /* trait Write: Ready. */

@@ -100,10 +100,14 @@ static inline bool ptio_waiter_queued(const struct ptio_waiter *w)
  * A notification: ptio_notify_signal wakes one waiting task, or, when
  * none waits, leaves one permit that the next wait takes at once.
  * Signals while a permit is stored merge (it is a flag, not a count).
+ * A broadcast ends every wait that has begun and not ended, including
+ * that of a task which another wake (ptio_task_wake, a deadline that
+ * its machine retried) had taken out of the queue for a moment.
  */
 struct ptio_notify {
 	struct ptio_wait_link waiters; /* FIFO of struct ptio_waiter */
 	uint8_t permit;                /* 1: signalled, nobody waited yet */
+	uint32_t broadcasts;           /* how many so far (wrapping) */
 };
 
 void ptio_notify_init(struct ptio_notify *n);
@@ -111,8 +115,9 @@ void ptio_notify_init(struct ptio_notify *n);
 /* Give the permit to the first waiter (it wakes with 0), or store it. */
 void ptio_notify_signal(struct ptio_notify *n);
 
-/* Wake every waiter (each with 0) and store no permit.  Returns how many
- * woke. */
+/* End every wait in progress (each returns 0) and store no permit.
+ * Returns how many queued waiters woke (a wait that was out of the queue
+ * when it came ends at its next poll, and is not counted). */
 size_t ptio_notify_broadcast(struct ptio_notify *n);
 
 /* Take the permit if there is one: 0, else PTIO_WOULD_BLOCK. */

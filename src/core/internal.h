@@ -77,6 +77,35 @@ void ptio__task_quiesce(struct ptio_task *task);
 /* Clear every slot of SRC that TASK holds and tell the backend. */
 void ptio__source_unwait(struct ptio_source *src, struct ptio_task *task);
 
+/* Keeps a function out of line: a hot path's rare case, so that the hot
+ * path itself stays a leaf that saves no registers. */
+#if defined(__GNUC__)
+#define PTIO__NOINLINE __attribute__((noinline))
+#else
+#define PTIO__NOINLINE
+#endif
+
+/* True while TASK's machine runs.  A machine that finished keeps a stale
+ * RUNNING flag (the loop never touches its task again, which may be freed
+ * by then), so only the loop's current task is running. */
+static inline bool ptio__task_running(const struct ptio_task *task)
+{
+	return (task->flags & PTIO__TASK_RUNNING) &&
+	       task->loop->current == task;
+}
+
+/* Append TASK, which holds no registration, to its loop's run queue for
+ * the next round (loop.c; inline for the wake in io-source.c). */
+static inline void ptio__task_enqueue(struct ptio_task *task)
+{
+	struct ptio_loop *loop = task->loop;
+
+	task->u.next = NULL;
+	*loop->run_tail = task;
+	loop->run_tail = &task->u.next;
+	task->flags |= PTIO__TASK_QUEUED;
+}
+
 /* Clear every waiter slot TASK holds, on its one source or, waiting in a
  * select, on each branch's (io-source.c).  TASK must not be queued. */
 void ptio__task_unwait(struct ptio_task *task);

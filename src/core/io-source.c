@@ -119,23 +119,53 @@ ptio_ssize ptio_source_poll_ready(void *self, struct ptio_task *task,
 	return ptio_source_poll(self, task, interest);
 }
 
+/* Wake T, which waits in slot I of SRC, delivering READY.  The usual
+ * case, a task asleep on this one source with no timer armed (not in a
+ * select, not running, not queued), whose backend needs no word of the
+ * change, is done here in place: clear its slots, queue it.  Everything
+ * else goes through ptio_task_wake, which undoes any wait. */
+static inline void wake_one(struct ptio_source *src, struct ptio_task *t,
+			    int i, unsigned ready)
+{
+	struct ptio_loop *loop = t->loop;
+
+	t->readiness = (uint8_t)((t->readiness & ~PTIO__READINESS) | ready);
+	if (t->u.source != src || (t->readiness & PTIO__TASK_SELECT) ||
+	    (t->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED |
+			 PTIO__TASK_RUNNING | PTIO__TASK_TIMER)) !=
+		    PTIO__TASK_ALIVE ||
+	    (src->flags & PTIO__SOURCE_WAITER) ||
+	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+		    PTIO_SOURCE_BACKEND) {
+		ptio_task_wake(t);
+		return;
+	}
+	src->waiter[i] = NULL;
+	loop->nwaits--;
+	if (src->waiter[i ^ 1] == t) {
+		src->waiter[i ^ 1] = NULL;
+		loop->nwaits--;
+	}
+	ptio__task_enqueue(t);
+}
+
 /* Wake the waiters of SRC that BITS answer (HUP and ERROR answer both
  * slots).  Waking clears every slot a task holds here, so a task waiting
- * in both is woken once. */
-static void wake_waiters(struct ptio_source *src, unsigned bits)
+ * in both is woken once: the write slot is read after the read slot's
+ * wake. */
+static inline void wake_waiters(struct ptio_source *src, unsigned bits)
 {
+	unsigned ready = src->ready & PTIO__READINESS;
 	struct ptio_task *t;
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		t = src->waiter[i];
-		if (t != NULL && (bits & ((1u << i) | PTIO_HUP | PTIO_ERROR))) {
-			t->readiness = (uint8_t)((t->readiness &
-						  ~PTIO__READINESS) |
-						 (src->ready & PTIO__READINESS));
-			ptio_task_wake(t);
-		}
-	}
+	if (bits & (PTIO_HUP | PTIO_ERROR))
+		bits |= PTIO_READABLE | PTIO_WRITABLE;
+	t = src->waiter[PTIO_SLOT_READ];
+	if (t != NULL && (bits & PTIO_READABLE))
+		wake_one(src, t, PTIO_SLOT_READ, ready);
+	t = src->waiter[PTIO_SLOT_WRITE];
+	if (t != NULL && (bits & PTIO_WRITABLE))
+		wake_one(src, t, PTIO_SLOT_WRITE, ready);
 }
 
 void ptio_source_ready(struct ptio_source *src, unsigned bits)

@@ -40,6 +40,12 @@ ptio_ssize ptio_nb_read(struct ptio_read r, void *buf, size_t len)
 	struct ptio_readbuf rb;
 	ptio_ssize n;
 
+	if (r.vt->nb_read != NULL) {
+		if (len > PTIO_SSIZE_MAX)
+			len = PTIO_SSIZE_MAX; /* a read may be short anyway */
+		n = r.vt->nb_read(r.self, buf, len);
+		return n > (ptio_ssize)len ? PTIO_EIO : n;
+	}
 	/* The readbuf is made here, whole and all initialised, so only the
 	 * count the reader returns needs checking. */
 	ptio_readbuf_init_initialized(&rb, buf, len);

@@ -40,10 +40,7 @@ ptio_ssize ptio_task_spend(struct ptio_task *task)
 
 void ptio_task_abort(struct ptio_task *task)
 {
-	/* A finished task keeps a stale RUNNING flag (the loop never
-	 * touches it again), so only the loop's current task is running. */
-	bool running = (task->flags & PTIO__TASK_RUNNING) &&
-		       task->loop->current == task;
+	bool running = ptio__task_running(task);
 
 	if (!running && !(task->flags & PTIO__TASK_ALIVE))
 		return;

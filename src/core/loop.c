@@ -16,19 +16,10 @@
 /* ---- The run queue ------------------------------------------------------
  *
  * Two singly linked FIFO lists: run_head collects tasks queued for the
- * next round (run_tail points at the link that ends it), and `round` holds
- * what is left of the round being run.  Only ptio_task_cancel ever
- * unlinks from the middle, by a scan. */
-
-static void enqueue(struct ptio_task *task)
-{
-	struct ptio_loop *loop = task->loop;
-
-	task->u.next = NULL;
-	*loop->run_tail = task;
-	loop->run_tail = &task->u.next;
-	task->flags |= PTIO__TASK_QUEUED;
-}
+ * next round (run_tail points at the link that ends it; ptio__task_enqueue
+ * in core/internal.h appends), and `round` holds what is left of the
+ * round being run.  Only ptio_task_cancel ever unlinks from the middle,
+ * by a scan. */
 
 /* The link in the list at PP that points at TASK, or the final NULL one. */
 static struct ptio_task **find_link(struct ptio_task **pp,
@@ -58,7 +49,7 @@ ptio_ssize ptio_task_start(struct ptio_loop *loop, struct ptio_task *task,
 	task->flags = PTIO__TASK_ALIVE;
 	task->readiness = 0;
 	loop->ntasks++;
-	enqueue(task);
+	ptio__task_enqueue(task);
 	return 0;
 }
 
@@ -97,16 +88,18 @@ void ptio__task_quiesce(struct ptio_task *task)
 void ptio_task_wake(struct ptio_task *task)
 {
 	/* The running task is queued when its machine suspends, not now: if
-	 * the machine finishes instead, the queue must not hold it. */
+	 * the machine finishes instead, the queue must not hold it.  A
+	 * finished task (a stale RUNNING flag) is not written at all. */
 	if (task->flags & PTIO__TASK_RUNNING) {
-		task->flags |= PTIO__TASK_WOKEN;
+		if (task->loop->current == task)
+			task->flags |= PTIO__TASK_WOKEN;
 		return;
 	}
 	if ((task->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED)) !=
 	    PTIO__TASK_ALIVE)
 		return;
 	ptio__task_quiesce(task);
-	enqueue(task);
+	ptio__task_enqueue(task);
 }
 
 void ptio_task_cancel(struct ptio_task *task)
@@ -115,7 +108,8 @@ void ptio_task_cancel(struct ptio_task *task)
 	struct ptio_task **pp;
 
 	if (task->flags & PTIO__TASK_RUNNING) {
-		task->flags |= PTIO__TASK_CANCEL; /* finished by the loop */
+		if (task->loop->current == task) /* else it has finished */
+			task->flags |= PTIO__TASK_CANCEL; /* done by the loop */
 		return;
 	}
 	if (!(task->flags & PTIO__TASK_ALIVE))

@@ -26,45 +26,57 @@ ptio_ssize ptio__wait_until(struct ptio_task *task, struct ptio_ready o,
 	return PTIO_PENDING;
 }
 
-/* The hot path of ptio_wait_ready: the running task, with budget left, no
- * deadline and no abort pending, waits on a stream whose readiness is its source's cache
- * (its vtable's poll_ready is ptio_source_poll_ready).  Then spending is
- * one decrement, a wait needs no timer, and a cached answer no call.
- * Returns false, having done nothing, when the slow path must run. */
-static bool wait_ready_fast(struct ptio_task *task, struct ptio_ready o,
-			    unsigned interest, ptio_ssize *r)
+/* The general case of ptio_wait_ready: spend (which delivers an abort and
+ * yields on an empty budget), then poll with the deadline in mind. */
+static PTIO__NOINLINE ptio_ssize wait_ready_slow(struct ptio_task *task, struct ptio_ready o,
+				  unsigned interest)
+{
+	ptio_ssize r = ptio_task_spend(task);
+
+	if (r != 0)
+		return r;
+	return ptio__wait_until(task, o, interest, false, 0);
+}
+
+/*
+ * The hot path, taken by every message of a busy stream: the running task,
+ * with budget left, no deadline and no abort pending, waits for READ or
+ * WRITE on an open stream whose readiness is its source's cache (its
+ * vtable's poll_ready is ptio_source_poll_ready).  Then spending is one
+ * decrement, a cached answer costs no call, and a wait is the three
+ * stores of ptio_source_poll's registration when the backend needs no
+ * word of it (an edge-triggered backend, or none).  Anything else goes
+ * the general way.  This function calls nothing on its fast path, so it
+ * saves no registers; the general case is a tail call.
+ */
+ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
+			   unsigned interest)
 {
 	struct ptio_loop *loop = task->loop;
-	struct ptio_source *src;
-	unsigned answer;
+	struct ptio_source *src = o.self;
+	unsigned answer, slot = interest - 1u;
 
 	if (o.vt->poll_ready != ptio_source_poll_ready || loop == NULL ||
 	    loop->current != task || loop->budget == 0 ||
 	    (task->flags & PTIO__TASK_DEADLINE) ||
-	    (task->readiness & PTIO__TASK_ABORT)) /* spend delivers it */
-		return false;
-	loop->budget--;
-	src = o.self;
+	    (task->readiness & PTIO__TASK_ABORT) || /* spend delivers it */
+	    slot > 1u || (src->flags & PTIO_SOURCE_CLOSED))
+		return wait_ready_slow(task, o, interest);
 	answer = src->ready & (interest | PTIO_HUP | PTIO_ERROR);
-	if (answer != 0 && interest - 1u < PTIO_READ_WRITE &&
-	    !(src->flags & PTIO_SOURCE_CLOSED))
-		*r = (ptio_ssize)answer;
-	else
-		*r = ptio_source_poll(src, task, interest);
-	return true;
-}
-
-ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
-			   unsigned interest)
-{
-	ptio_ssize r;
-
-	if (wait_ready_fast(task, o, interest, &r))
-		return r;
-	r = ptio_task_spend(task);
-	if (r != 0)
-		return r;
-	return ptio__wait_until(task, o, interest, false, 0);
+	if (answer != 0) {
+		loop->budget--;
+		return (ptio_ssize)answer;
+	}
+	if ((task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
+	    task->u.source != NULL || src->waiter[slot] != NULL ||
+	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+		    PTIO_SOURCE_BACKEND)
+		return wait_ready_slow(task, o, interest);
+	loop->budget--;
+	src->waiter[slot] = task;
+	task->u.source = src;
+	loop->nwaits++;
+	return PTIO_PENDING;
 }
 
 ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,

@@ -144,6 +144,7 @@ void ptio_notify_init(struct ptio_notify *n)
 {
 	queue_init(&n->waiters);
 	n->permit = 0;
+	n->broadcasts = 0;
 }
 
 void ptio_notify_signal(struct ptio_notify *n)
@@ -156,6 +157,7 @@ void ptio_notify_signal(struct ptio_notify *n)
 
 size_t ptio_notify_broadcast(struct ptio_notify *n)
 {
+	n->broadcasts++;
 	return queue_finish_all(&n->waiters, 0);
 }
 
@@ -167,17 +169,29 @@ ptio_ssize ptio_notify_try_wait(struct ptio_notify *n)
 	return 0;
 }
 
+/* ITEM is the broadcast count when the wait began (ptio_notify_wait
+ * keeps it in the waiter's item, which a notify does not otherwise use):
+ * a broadcast since then ends the wait even though it found this waiter
+ * out of the queue (woken by something else, about to queue again). */
 static ptio_ssize notify_try(void *obj, void *item)
 {
-	(void)item;
-	return ptio_notify_try_wait(obj);
+	struct ptio_notify *n = obj;
+
+	if ((uint32_t)(uintptr_t)item != n->broadcasts)
+		return 0;
+	return ptio_notify_try_wait(n);
 }
 
 ptio_ssize ptio_notify_wait(struct ptio_waiter *w, struct ptio_notify *n)
 {
 	ptio_ssize r = 0;
 
-	PTIO__WAIT_MACHINE(r, w, notify_try, n, &n->waiters);
+	PTIO_BEGIN(&w->op.pt);
+	w->result = PTIO_PENDING;
+	w->item = (void *)(uintptr_t)n->broadcasts;
+	PTIO_AWAIT(&w->op.pt, r,
+		   wait_poll(w, notify_try, n, &n->waiters));
+	PTIO_END_WITH(&w->op.pt, r);
 }
 
 /* ---- Semaphore ----------------------------------------------------------- */

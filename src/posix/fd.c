@@ -320,10 +320,11 @@ static bool fd_may_read(const struct ptio_fd *f)
 	       !(f->src.oflags & PTIO_FD_DRAINED);
 }
 
-static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
+/* Read up to LEN > 0 bytes into BUF (ptio_nb_read's plain slot, and the
+ * body of fd_read_buf). */
+static ptio_ssize fd_read(void *self, void *buf, size_t len)
 {
 	struct ptio_fd *f = self;
-	size_t len = ptio_readbuf_remaining(rb);
 	ssize_t n;
 
 	if (f->src.handle < 0)
@@ -332,14 +333,25 @@ static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
 		return 0;
 	if (!fd_may_read(f))
 		return PTIO_WOULD_BLOCK;
-	if (len > PTIO_SSIZE_MAX)
-		len = PTIO_SSIZE_MAX;
 	do
-		n = read(f->src.handle, ptio_readbuf_unfilled(rb), len);
+		n = read(f->src.handle, buf, len);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return fd_failed(f, PTIO_READABLE);
 	fd_read_done(f, (size_t)n, len);
+	return n;
+}
+
+static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
+{
+	size_t len = ptio_readbuf_remaining(rb);
+	ptio_ssize n;
+
+	if (len > PTIO_SSIZE_MAX)
+		len = PTIO_SSIZE_MAX;
+	n = fd_read(self, ptio_readbuf_unfilled(rb), len);
+	if (n <= 0)
+		return n;
 	/* ptio_readbuf_advance without its check: read(2) wrote N <= LEN
 	 * bytes, all of them initialised now. */
 	rb->filled += (size_t)n;
@@ -517,6 +529,7 @@ const struct ptio_read_vt ptio_fd_read_vt = {
 	.ready = { .poll_ready = ptio_source_poll_ready },
 	.nb_read_buf = fd_read_buf,
 	.nb_read_buf_vectored = fd_read_buf_vectored,
+	.nb_read = fd_read,
 };
 
 const struct ptio_write_vt ptio_fd_write_vt = {
