@@ -107,7 +107,11 @@ static inline bool ptio_waiter_queued(const struct ptio_waiter *w)
 struct ptio_notify {
 	struct ptio_wait_link waiters; /* FIFO of struct ptio_waiter */
 	uint8_t permit;                /* 1: signalled, nobody waited yet */
-	uint32_t broadcasts;           /* how many so far (wrapping) */
+	uint16_t broadcasts;           /* how many so far, wrapping (a wait
+					  out of the queue for one round
+					  would miss exactly 65,536 of
+					  them; 16 bits keep the struct
+					  at 12 bytes on 32-bit ports) */
 };
 
 void ptio_notify_init(struct ptio_notify *n);

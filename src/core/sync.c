@@ -157,7 +157,7 @@ void ptio_notify_signal(struct ptio_notify *n)
 
 size_t ptio_notify_broadcast(struct ptio_notify *n)
 {
-	n->broadcasts++;
+	n->broadcasts = (uint16_t)(n->broadcasts + 1u);
 	return queue_finish_all(&n->waiters, 0);
 }
 
@@ -177,7 +177,7 @@ static ptio_ssize notify_try(void *obj, void *item)
 {
 	struct ptio_notify *n = obj;
 
-	if ((uint32_t)(uintptr_t)item != n->broadcasts)
+	if ((uint16_t)(uintptr_t)item != n->broadcasts)
 		return 0;
 	return ptio_notify_try_wait(n);
 }
