@@ -16,6 +16,7 @@
 #include <sys/select.h>
 #include <sys/uio.h>
 #include "base.h"
+#include "bufread.h"
 #include "io.h"
 #include "loop.h"
 
@@ -361,6 +362,10 @@ struct ptio_uring {
 	int32_t touched;                 /* the first entry to report, -1 */
 	ptio_ssize refused;              /* why the kernel refused io_uring
 					    (-ENOSYS, -EPERM), or 0 */
+	struct ptio__uring_pool *pool;   /* completion streams' buffers, or
+					    NULL until the first opens */
+	unsigned pool_count;             /* buffers it will have */
+	size_t pool_size;                /* bytes in each */
 };
 
 /* Set up the ring.  Returns 0 with *OUT (if OUT is not NULL) set to
@@ -372,6 +377,141 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out);
 /* Tear the ring down and free the table.  Every stream must have been
  * closed first.  Harmless after a failed init. */
 void ptio_uring_destroy(struct ptio_uring *u);
+
+/* ---- Completion streams (io_uring) ---------------------------------------- */
+
+/*
+ * A socket as a completion-based stream on the uring backend: a BufRead
+ * (and Ready) for its input and a Write for its output, with no system
+ * call of their own.  Where the loop's backend is not uring, open fails
+ * with PTIO_ENOTSUP and the program falls back to ptio_fd_open with a
+ * BufReader (ptio/bufread.h) over it.
+ *
+ * Reading.  The stream keeps one multishot receive (IORING_OP_RECV with
+ * IOSQE_BUFFER_SELECT) armed: the kernel picks a buffer from the loop's
+ * provided-buffer ring for each chunk that arrives and posts a
+ * completion, which the loop's wait queues on the stream (a queue of
+ * buffer ids, linked through the pool: no memory per stream).
+ * nb_fill_buf returns the unconsumed bytes of the first queued buffer,
+ * and consume hands a buffer back to the ring once it is used up.  So
+ * an idle connection holds no buffer, and a busy one holds only what
+ * it has received and not yet consumed.  When the ring runs dry the
+ * kernel ends the receive (ENOBUFS): the data stays in the socket, and
+ * the receive is armed again as soon as any stream gives a buffer back.
+ * End of stream and errors come after the data queued before them; an
+ * error is reported by every fill after it.
+ *
+ * Writing.  nb_write copies what it accepts into the stream's send
+ * buffer (caller memory, given to open) and queues an IORING_OP_SEND,
+ * which the loop submits with its next wait: many messages of many
+ * streams cost one io_uring_enter.  One send is in flight per stream;
+ * bytes written meanwhile join the buffer after it and go in the next
+ * send (as does the rest of a short send), so order is kept.  A full
+ * buffer makes nb_write return PTIO_WOULD_BLOCK (clearing WRITABLE,
+ * which the next completion sets again).  A send's error is returned by
+ * the next nb_write or nb_flush, and by every one after it; nb_flush
+ * returns 0 once every accepted byte has been sent, PTIO_WOULD_BLOCK
+ * before.
+ *
+ * Memory: the struct (about 64 bytes), its send buffer, and per loop
+ * the pool: 256 buffers of 2 KiB (512 KiB) unless
+ * ptio_uring_set_buffers says otherwise, allocated when the first
+ * stream opens and freed by ptio_uring_destroy, plus 8 bytes per buffer
+ * and the ring of 16 bytes per buffer the kernel reads.
+ *
+ * One reading and one writing task may share a stream, as with
+ * ptio_fd.  One descriptor, one stream: a descriptor that already has a
+ * stream on the loop (of either kind) is PTIO_EBUSY.  The members are
+ * private.
+ */
+struct ptio_uring_stream {
+	struct ptio_source src;   /* first: readiness cache and waiters;
+				     handle: the descriptor, -1 once
+				     closed; oflags: PTIO_FD_NOCLOSE */
+	struct ptio_loop *loop;
+	struct ptio_uring_stream *next_starved; /* waiting for buffers */
+	int32_t head, tail;       /* queued buffer ids, -1: none */
+	uint32_t off;             /* bytes of HEAD consumed */
+	uint32_t state;           /* private bits */
+	ptio_ssize rend;          /* after the queue: 0, 1 (end), error */
+	ptio_ssize werr;          /* a send's error, or 0 */
+	uint8_t *sbuf;            /* the send buffer (caller memory) */
+	uint32_t scap;            /* its size */
+	uint32_t soff;            /* bytes of it sent */
+	uint32_t sinflight;       /* end of the send in flight */
+	uint32_t slen;            /* bytes accepted */
+};
+
+/*
+ * ptio_uring_set_buffers(loop, count, size) - the provided-buffer pool
+ * that LOOP's completion streams share: COUNT buffers (a power of two,
+ * 1 to 32768) of SIZE bytes (1 to 1 MiB).  Call it before the first
+ * stream opens.  Returns 0; PTIO_ENOTSUP when LOOP's backend is not
+ * uring; PTIO_EINVAL for a bad count or size; PTIO_EBUSY once the pool
+ * exists.
+ */
+ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
+				  size_t size);
+
+/*
+ * ptio_uring_stream_open(s, loop, fd, flags, sendbuf, sendcap) - make
+ * the connected stream socket FD a completion stream on LOOP and arm its
+ * receive (submitted with the loop's next wait).  SENDBUF (SENDCAP
+ * bytes, > 0, < 4 GiB) is the send buffer: it must stay valid, and
+ * untouched, until the stream is closed.  FLAGS may hold
+ * PTIO_FD_NOCLOSE.  FD is made non-blocking.  Returns 0, or an error
+ * with nothing registered and S closed: PTIO_ENOTSUP when LOOP's
+ * backend is not uring (or the kernel lacks provided-buffer rings or
+ * multishot receive), PTIO_EBADF, PTIO_ENOTSOCK for a descriptor that
+ * is not a stream socket, PTIO_EBUSY (see above), PTIO_EINVAL,
+ * PTIO_ENOMEM.
+ */
+ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
+				  struct ptio_loop *loop, int fd,
+				  unsigned flags, void *sendbuf,
+				  size_t sendcap);
+
+/* Close S: wake its waiters (PTIO_ECLOSED), give its queued buffers back
+ * to the ring, cancel its requests at once (the kernel lets go of the
+ * file and of the send buffer before this returns), and close the
+ * descriptor unless PTIO_FD_NOCLOSE.  Bytes accepted but not yet sent
+ * are dropped: await ptio_flush first.  Returns 0 or close(2)'s error.
+ * Idempotent. */
+ptio_ssize ptio_uring_stream_close(struct ptio_uring_stream *s);
+
+/* The trait objects of S. */
+extern const struct ptio_bufread_vt ptio_uring_stream_bufread_vt;
+extern const struct ptio_write_vt ptio_uring_stream_write_vt;
+
+static inline struct ptio_bufread
+ptio_uring_stream_bufread(struct ptio_uring_stream *s)
+{
+	struct ptio_bufread o;
+
+	o.self = s;
+	o.vt = &ptio_uring_stream_bufread_vt;
+	return o;
+}
+
+static inline struct ptio_write
+ptio_uring_stream_writer(struct ptio_uring_stream *s)
+{
+	struct ptio_write o;
+
+	o.self = s;
+	o.vt = &ptio_uring_stream_write_vt;
+	return o;
+}
+
+static inline struct ptio_ready
+ptio_uring_stream_ready(struct ptio_uring_stream *s)
+{
+	struct ptio_ready o;
+
+	o.self = s;
+	o.vt = &ptio_uring_stream_write_vt.ready;
+	return o;
+}
 
 /* ---- Choosing a backend ------------------------------------------------- */
 
