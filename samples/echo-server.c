@@ -554,9 +554,10 @@ static ptio_ssize scratch_start(int fd)
 
 /* ---- Ring connections (uring's completion stream) ------------------------ */
 
-/* What a ring connection holds: its stream and its send buffer.  Received
- * bytes stay in the loop's shared ring until they are echoed. */
-#define RING_SEND 1024
+/* What a ring connection holds: its stream and its send buffer (a
+ * message larger than it goes out in pieces).  Received bytes stay in
+ * the loop's shared ring until they are echoed. */
+#define RING_SEND 512
 
 struct ring_conn {
 	struct ptio_task task;
@@ -607,20 +608,29 @@ static ptio_ssize ring_task(struct ptio_task *t)
 	return r;
 }
 
+/* Whether the loop runs on uring, which ring connections need. */
+static bool ring_usable(void)
+{
+	return strcmp(ptio_posix_backend_name(&srv.backend), "uring") == 0;
+}
+
 /* A ring connection, or an ergonomic one where the backend is not
- * uring. */
+ * uring (ptio_uring_stream_open would say PTIO_ENOTSUP). */
 static ptio_ssize ring_start(int fd)
 {
-	struct ring_conn *c = pool_get(&conn_pool);
+	struct ring_conn *c;
 	ptio_ssize r;
 
+	if (!ring_usable())
+		return ergo_start(fd);
+	c = pool_get(&conn_pool);
 	if (c == NULL)
 		return PTIO_ENOMEM;
 	r = ptio_uring_stream_open(&c->s, &srv.loop, fd, 0, c->sbuf,
 				   sizeof c->sbuf);
 	if (r < 0) {
 		pool_put(&conn_pool, c);
-		return r == PTIO_ENOTSUP ? ergo_start(fd) : r;
+		return r;
 	}
 	ptio_op_init(&c->op, &c->task);
 	ptio_task_start(&srv.loop, &c->task, ring_task);
@@ -629,10 +639,9 @@ static ptio_ssize ring_start(int fd)
 
 static size_t conn_size(void)
 {
-	if (opt.mode == MODE_RING) /* the pool serves the fallback too */
-		return sizeof(struct ring_conn) > sizeof(struct ergo_conn)
-			       ? sizeof(struct ring_conn)
-			       : sizeof(struct ergo_conn);
+	if (opt.mode == MODE_RING)
+		return ring_usable() ? sizeof(struct ring_conn)
+				     : sizeof(struct ergo_conn);
 	return opt.mode == MODE_SCRATCH ? sizeof(struct scratch_conn)
 					: sizeof(struct ergo_conn);
 }

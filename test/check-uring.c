@@ -733,13 +733,17 @@ END_TEST
 /* A kernel that refuses io_uring (ENOSYS: too old or compiled out;
  * EPERM: the io_uring_disabled sysctl, seccomp): init says PTIO_ENOTSUP
  * and keeps why; the chooser gives no uring when named, and its default
- * is unchanged. */
+ * falls back to epoll and says why, in its name and through
+ * ptio_posix_backend_fallback.  A ring that cannot be made (ENOMEM: the
+ * locked-memory limit) is a failure, and falls back the same way. */
 START_TEST(test_refused_ring)
 {
 	static const int why[] = { ENOSYS, EPERM };
 	struct ptio_posix_backend pb;
 	struct ptio_backend *be = NULL;
 	struct ptio_uring u;
+	const char *from = NULL;
+	char want[80];
 	size_t i;
 
 	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
@@ -755,9 +759,29 @@ START_TEST(test_refused_ring)
 		ptio_posix_backend_destroy(&pb);
 		PTIO_CK_OK(ptio_posix_backend_init(&pb, NULL, &be));
 		ck_assert_ptr_nonnull(be);
-		ck_assert(strcmp(ptio_posix_backend_name(&pb), "uring") != 0);
+		snprintf(want, sizeof(want), "epoll (uring refused: %s)",
+			 ptio_strerror(-why[i]));
+		ck_assert_str_eq(ptio_posix_backend_name(&pb), want);
+		ck_assert_int_eq(ptio_posix_backend_fallback(&pb, &from),
+				 -why[i]);
+		ck_assert_str_eq(from, "uring");
 		ptio_posix_backend_destroy(&pb);
 	}
+	refuse = ENOMEM;
+	PTIO_CK_OK(ptio_posix_backend_init(&pb, NULL, &be));
+	ck_assert_str_eq(ptio_posix_backend_name(&pb),
+			 "epoll (uring failed: not enough memory)");
+	ck_assert_int_eq(ptio_posix_backend_fallback(&pb, &from), PTIO_ENOMEM);
+	ptio_posix_backend_destroy(&pb);
+	/* And a kernel that gives a ring: uring is the default. */
+	refuse = 0;
+	if (!have_uring())
+		return;
+	PTIO_CK_OK(ptio_posix_backend_init(&pb, NULL, &be));
+	ck_assert_str_eq(ptio_posix_backend_name(&pb), "uring");
+	ck_assert_int_eq(ptio_posix_backend_fallback(&pb, &from), 0);
+	ck_assert_ptr_null(from);
+	ptio_posix_backend_destroy(&pb);
 	/* Another failure is not a refusal: it is returned as it is. */
 	refuse = EMFILE;
 	be = NULL;

@@ -532,14 +532,24 @@ ptio_uring_stream_ready(struct ptio_uring_stream *s)
  *
  * NAME is "poll", "select", "epoll" or "uring"; NULL means the
  * environment variable PTIO_BACKEND if it is set and not empty, else the
- * best backend the host has: epoll on Linux, poll elsewhere.  A name that
- * is no backend is PTIO_EINVAL; a backend this build or host does not
- * have ("epoll" off Linux; "uring" without liburing or where the kernel
- * refuses io_uring) is PTIO_ENOTSUP;
- * one that fails to start returns its error (e.g. PTIO_EMFILE).  A named
- * backend is never replaced by another.  Only the default may fall back
- * (to poll, when epoll exists but cannot start), and then the name says
- * so: "poll (epoll failed: too many open files)".
+ * best backend the host has: uring on Linux when the library was built
+ * with liburing, else epoll on Linux, poll elsewhere.  A name that is no
+ * backend is PTIO_EINVAL; a backend this build or host does not have
+ * ("epoll" off Linux; "uring" without liburing or where the kernel
+ * refuses io_uring) is PTIO_ENOTSUP; one that fails to start returns its
+ * error (e.g. PTIO_EMFILE).  A named backend is never replaced by
+ * another.
+ *
+ * Only the default falls back: from uring to epoll when the kernel
+ * refuses io_uring (ENOSYS: too old or compiled out; EPERM: the
+ * io_uring_disabled sysctl, a seccomp filter such as a container's) or
+ * the ring cannot be made (ENOMEM: the locked-memory limit; EMFILE),
+ * from epoll to poll when epoll cannot start.  The library prints
+ * nothing: the name says so, "epoll (uring refused: operation not
+ * permitted)", and ptio_posix_backend_fallback returns the reason, for a
+ * program to log or to act on.  Under valgrind (3.19 does not follow
+ * io_uring's shared rings) the default passes uring over, and says so:
+ * "epoll (uring skipped under valgrind: operation not supported)".
  *
  * The members are private.  The union leaves room for the backends to
  * come, so that adding them keeps the struct's size.
@@ -555,6 +565,8 @@ struct ptio_posix_backend {
 	int kind;                      /* which member of u is in use, -1 */
 	const char *name;              /* what ptio_posix_backend_name says */
 	char note[64];                 /* the name of a fallback, with why */
+	ptio_ssize fallback;           /* why the default fell back, or 0 */
+	const char *fallback_from;     /* the backend passed over, or NULL */
 };
 
 /* Choose and start a backend in B (see above); 0 with *OUT set to it, or
@@ -566,9 +578,20 @@ ptio_ssize ptio_posix_backend_init(struct ptio_posix_backend *b,
  * Harmless after a failed init, and idempotent. */
 void ptio_posix_backend_destroy(struct ptio_posix_backend *b);
 
-/* The backend B runs, for logs: "poll", "select", "epoll", or a fallback's name
- * with its reason; "none" before a successful init.  Static or in B. */
+/* The backend B runs, for logs: "poll", "select", "epoll", "uring", or
+ * a fallback's name with its reason; "none" before a successful init.
+ * Static or in B. */
 const char *ptio_posix_backend_name(const struct ptio_posix_backend *b);
+
+/* Whether the default fell back (see above): 0 when B runs the best
+ * backend this build has, or a backend was named; else why the better
+ * one was passed over (PTIO_EPERM, PTIO_ENOSYS: the kernel refuses
+ * io_uring; PTIO_ENOMEM, PTIO_EMFILE: it could not start; PTIO_ENOTSUP:
+ * skipped under valgrind), with *FROM (if FROM is not NULL) set to its
+ * name ("uring", "epoll"), else to NULL.  A daemon may log it once at
+ * start-up, or refuse to run without io_uring. */
+ptio_ssize ptio_posix_backend_fallback(const struct ptio_posix_backend *b,
+				       const char **from);
 
 /* ---- TCP helpers -------------------------------------------------------- */
 

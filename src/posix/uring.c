@@ -195,7 +195,7 @@ static void ur_unwatch(struct ptio_uring *u, struct ptio__uring_entry *e)
 }
 
 /* The completion streams' side (at the end of the file). */
-static void urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
+static bool urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
 		       unsigned kind, const struct io_uring_cqe *cqe);
 static void urs_feed_starved(struct ptio_uring *u);
 static void urs_pool_free(struct ptio_uring *u);
@@ -280,8 +280,8 @@ static void ur_ended(struct ptio_uring *u, int fd, struct ptio__uring_entry *e,
 
 /* Gather one completion.  A completion for a stream closed since it was
  * posted finds its entry empty, or holding another generation, and is
- * dropped. */
-static void ur_report(struct ptio_uring *u, const struct io_uring_cqe *cqe)
+ * dropped.  False when it can wake no task (see ur_wait). */
+static bool ur_report(struct ptio_uring *u, const struct io_uring_cqe *cqe)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
 	int fd = (int)((uint32_t)data & UR_FD_MASK);
@@ -289,41 +289,41 @@ static void ur_report(struct ptio_uring *u, const struct io_uring_cqe *cqe)
 	struct ptio__uring_entry *e = NULL;
 
 	if (data == UR_CANCEL)
-		return;
+		return false;
 	if ((size_t)fd < u->nwho && u->who[fd].src != NULL &&
 	    u->who[fd].gen == (uint32_t)(data >> 32) &&
 	    (u->who[fd].flags & UR_WATCHED))
 		e = &u->who[fd];
-	if (kind != UR_POLL) {
-		urs_report(u, e, kind, cqe);
-		return;
-	}
+	if (kind != UR_POLL)
+		return urs_report(u, e, kind, cqe);
 	if (e == NULL)
-		return;
+		return false;
 	if (cqe->flags & IORING_CQE_F_MORE) {
 		e->flags |= UR_MORE;
 		ur_gather(u, fd, ur_readiness((unsigned)cqe->res));
-		return;
+		return true;
 	}
 	if (cqe->res > 0 && (e->flags & (UR_MORE | UR_SURE)))
 		ur_gather(u, fd, ur_readiness((unsigned)cqe->res));
 	ur_ended(u, fd, e, cqe->res);
+	return true;
 }
 
-/* Report every completion in the queue. */
-static void ur_reap(struct ptio_uring *u)
+/* Report every completion in the queue; how many may wake a task. */
+static unsigned ur_reap(struct ptio_uring *u)
 {
 	struct io_uring *ring = ring_of(u);
 	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
+	unsigned head, n = 0, woke = 0;
 
 	io_uring_for_each_cqe(ring, head, cqe) {
-		ur_report(u, cqe);
+		woke += ur_report(u, cqe) ? 1u : 0u;
 		n++;
 	}
 	io_uring_cq_advance(ring, n);
 	urs_feed_starved(u);
 	ur_flush(u);
+	return woke;
 }
 
 /* ---- The backend ------------------------------------------------------- */
@@ -335,7 +335,8 @@ static ptio_tick ur_now(struct ptio_backend *be)
 }
 
 /* Submit what is queued and wait for a completion, at most TIMEOUT ms:
- * 0 or a negative errno as liburing returns it. */
+ * 0, -ETIME when the time ran out, or a negative errno as liburing
+ * returns it. */
 static int ur_enter(struct io_uring *ring, uint32_t timeout)
 {
 	struct __kernel_timespec ts;
@@ -353,22 +354,46 @@ static int ur_enter(struct io_uring *ring, uint32_t timeout)
 	ts.tv_sec = timeout / 1000;
 	ts.tv_nsec = (long long)(timeout % 1000) * 1000000;
 	r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
-	return r == -ETIME ? 0 : (r < 0 ? r : 0);
+	return r < 0 ? r : 0;
 }
 
+/* What is left of TIMEOUT ms that began at START, 0 when it is over. */
+static uint32_t ur_left(uint32_t timeout, ptio_tick start)
+{
+	uint32_t spent = ptio_posix_now_ms() - start;
+
+	if (timeout == PTIO_WAIT_FOREVER)
+		return timeout;
+	return spent < timeout ? timeout - spent : 0;
+}
+
+/* Wait until a completion may wake a task, or TIMEOUT runs out.  A send
+ * that completes while nobody waits to write wakes no task, and such
+ * completions come at once after the submission that carried the sends:
+ * returning for them would cost the loop a round and another
+ * io_uring_enter for nothing, so the wait goes on. */
 static ptio_ssize ur_wait(struct ptio_backend *be, uint32_t timeout)
 {
 	struct ptio_uring *u = ur_of(be);
-	int r = ur_enter(ring_of(u), timeout);
+	ptio_tick start = ptio_posix_now_ms();
+	int r;
 
-	/* A signal: return so the loop fires what is due and computes a
-	 * fresh timeout, as poll.c does; completions stay in the queue.
-	 * EBUSY: the completion queue has overflowed and the kernel
-	 * submits nothing more until it is reaped, which is next. */
-	if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN)
-		return (ptio_ssize)r;
-	ur_reap(u);
-	return 0;
+	for (;;) {
+		r = ur_enter(ring_of(u), timeout);
+		/* A signal: return so the loop fires what is due and
+		 * computes a fresh timeout, as poll.c does; completions
+		 * stay in the queue.  EBUSY: the completion queue has
+		 * overflowed and the kernel submits nothing more until it
+		 * is reaped, which is next. */
+		if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN &&
+		    r != -ETIME)
+			return (ptio_ssize)r;
+		if (ur_reap(u) > 0 || timeout == 0 || r < 0)
+			return 0;
+		timeout = ur_left(timeout, start);
+		if (timeout == 0)
+			return 0;
+	}
 }
 
 /* The core never calls this for an attached source (attach flags it
@@ -840,8 +865,9 @@ static void urs_received(struct ptio_uring *u, struct ptio_uring_stream *s,
 	}
 }
 
-/* A completion of S's send, which sent RES bytes or failed. */
-static void urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
+/* A completion of S's send, which sent RES bytes or failed.  True when
+ * it may wake a task: a writer waits, or the send failed. */
+static bool urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
 {
 	s->state &= ~URS_SENDING;
 	if (res <= 0 && s->werr == 0)
@@ -856,24 +882,25 @@ static void urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
 			s->werr = PTIO_ENOMEM;
 	}
 	ur_gather(u, (int)s->src.handle, PTIO_WRITABLE);
+	return s->src.waiter[PTIO_SLOT_WRITE] != NULL || s->werr != 0;
 }
 
 /* A completion of a receive or a send; E is NULL when its stream has
  * closed since.  A buffer the kernel picked for a closed stream goes
- * back to the ring. */
-static void urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
+ * back to the ring.  True when it may wake a task. */
+static bool urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
 		       unsigned kind, const struct io_uring_cqe *cqe)
 {
 	if (e == NULL || !(e->flags & UR_STREAM)) {
 		if ((cqe->flags & IORING_CQE_F_BUFFER) && u->pool != NULL)
 			urs_give_back(u->pool,
 				      cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-		return;
+		return false;
 	}
-	if (kind == UR_RECV)
-		urs_received(u, urs_of(e), cqe);
-	else
-		urs_sent(u, urs_of(e), cqe->res);
+	if (kind == UR_SEND)
+		return urs_sent(u, urs_of(e), cqe->res);
+	urs_received(u, urs_of(e), cqe);
+	return true;
 }
 
 /* ---- Completion streams: the calls ----------------------------------------- */
