@@ -413,7 +413,7 @@ void ptio_uring_destroy(struct ptio_uring *u);
  * returns 0 once every accepted byte has been sent, PTIO_WOULD_BLOCK
  * before.
  *
- * Memory: the struct (about 64 bytes), its send buffer, and per loop
+ * Memory: the struct (96 bytes on 64-bit hosts), its send buffer, and per loop
  * the pool: 256 buffers of 2 KiB (512 KiB) unless
  * ptio_uring_set_buffers says otherwise, allocated when the first
  * stream opens and freed by ptio_uring_destroy, plus 8 bytes per buffer
@@ -461,8 +461,9 @@ ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
  * untouched, until the stream is closed.  FLAGS may hold
  * PTIO_FD_NOCLOSE.  FD is made non-blocking.  Returns 0, or an error
  * with nothing registered and S closed: PTIO_ENOTSUP when LOOP's
- * backend is not uring (or the kernel lacks provided-buffer rings or
- * multishot receive), PTIO_EBADF, PTIO_ENOTSOCK for a descriptor that
+ * backend is not uring (or the kernel lacks provided-buffer rings,
+ * before 5.19; a kernel without multishot receive, before 6.0, fails
+ * the first fill with PTIO_EINVAL instead), PTIO_EBADF, PTIO_ENOTSOCK for a descriptor that
  * is not a stream socket, PTIO_EBUSY (see above), PTIO_EINVAL,
  * PTIO_ENOMEM.
  */

@@ -754,14 +754,15 @@ static ptio_ssize urs_send(struct ptio_uring *u, struct ptio_uring_stream *s)
 	return 0;
 }
 
-/* A receive S cannot arm (no submission entry): its reader gets the
- * error after the data queued before it. */
-static void urs_read_failed(struct ptio_uring *u, struct ptio_uring_stream *s,
-			    ptio_ssize err)
+/* A receive that failed, or that S cannot arm (no submission entry):
+ * its reader gets the error after the data queued before it.  Reported
+ * at once, not gathered: this also runs outside a batch (a consume),
+ * where nothing would report what was gathered before S may close. */
+static void urs_read_failed(struct ptio_uring_stream *s, ptio_ssize err)
 {
 	if (s->rend == 0)
 		s->rend = err;
-	ur_gather(u, (int)s->src.handle, PTIO_READABLE);
+	ptio_source_ready(&s->src, PTIO_READABLE);
 }
 
 static void urs_starve(struct ptio__uring_pool *p, struct ptio_uring_stream *s)
@@ -802,7 +803,7 @@ static void urs_feed_starved(struct ptio_uring *u)
 		s->next_starved = NULL;
 		s->state &= ~URS_STARVED;
 		if (urs_arm_recv(u, s) < 0)
-			urs_read_failed(u, s, PTIO_ENOMEM);
+			urs_read_failed(s, PTIO_ENOMEM);
 	}
 }
 
@@ -857,11 +858,11 @@ static void urs_received(struct ptio_uring *u, struct ptio_uring_stream *s,
 	} else if (cqe->res == -ENOBUFS) {
 		urs_starve(u->pool, s);
 	} else if (cqe->res < 0 && cqe->res != -ECANCELED) {
-		urs_read_failed(u, s, (ptio_ssize)cqe->res);
+		urs_read_failed(s, (ptio_ssize)cqe->res);
 	} else if (urs_arm_recv(u, s) < 0) {
 		/* Ended with data (the completion queue overflowed) or
 		 * cancelled from outside: armed again. */
-		urs_read_failed(u, s, PTIO_ENOMEM);
+		urs_read_failed(s, PTIO_ENOMEM);
 	}
 }
 
