@@ -247,6 +247,13 @@ END {
 	if (avail["uring"])
 		p("- io_uring: one io_uring_enter submits the sends and waits " \
 		  "for the next completions of every busy connection at once.")
+	if (servers ~ /uring/)
+		p("- callgrind's counts for servers on io_uring (uring, " \
+		  "ptio-*-uring) are unreliable: valgrind 3.19 does not " \
+		  "follow io_uring's shared rings, so work the kernel does " \
+		  "for the ring is missed and a phase's count can even be " \
+		  "negative.  Their system calls per message (perf) are " \
+		  "exact.")
 	p("")
 	p("## Failures")
 	p("")

@@ -2,7 +2,7 @@
  * samples/echo-server.c - a TCP echo server on the loopback interface, in
  * two styles, that reports what an idle connection costs in heap bytes.
  *
- *   echo-server [--port N] [--host ADDR] [--mode ergonomic|scratch]
+ *   echo-server [--port N] [--host ADDR] [--mode ergonomic|scratch|ring]
  *               [--max-conns N] [--report-at N] [--exit-after N]
  *               [--drain-ms MS] [--backend NAME]
  *
@@ -19,6 +19,12 @@
  *             shared scratch buffer and writes the bytes back before it
  *             next suspends (see scratch_echo for the rare case where the
  *             peer does not take them all).
+ *  ring       the completion path of the uring backend: the connection
+ *             is a ptio_uring_stream, whose bytes arrive in buffers the
+ *             kernel picks from a ring shared by every connection and
+ *             whose writes are queued as submissions, so a message costs
+ *             no system call of its own.  Where the backend is not uring
+ *             the connection falls back to ergonomic.
  *
  * Heap report: once --report-at N connections are open and every one of
  * them is idle (waiting to read), or whenever SIGUSR1 arrives, the server
@@ -72,7 +78,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 
 /* ---- Options and statistics --------------------------------------------- */
 
-enum echo_mode { MODE_ERGONOMIC, MODE_SCRATCH };
+enum echo_mode { MODE_ERGONOMIC, MODE_SCRATCH, MODE_RING };
 
 static struct {
 	const char *host;
@@ -168,7 +174,8 @@ static void heap_report(void)
 		      (long)srv.nconns;
 	printf("heap_per_conn %ld sizeof_conn %zu conns %zu idle %zu "
 	       "mode %s heap %s\n", per, conn_size(), srv.nconns, srv.nidle,
-	       opt.mode == MODE_SCRATCH ? "scratch" : "ergonomic",
+	       opt.mode == MODE_SCRATCH ? "scratch"
+	       : opt.mode == MODE_RING  ? "ring" : "ergonomic",
 	       heap_source());
 	fflush(stdout);
 }
@@ -545,8 +552,96 @@ static ptio_ssize scratch_start(int fd)
 	return 0;
 }
 
+/* ---- Ring connections (uring's completion stream) ------------------------ */
+
+/* What a ring connection holds: its stream and its send buffer (a
+ * message larger than it goes out in pieces).  Received bytes stay in
+ * the loop's shared ring until they are echoed. */
+#define RING_SEND 512
+
+struct ring_conn {
+	struct ptio_task task;
+	struct ptio_uring_stream s;
+	struct ptio_op op;
+	const uint8_t *data;  /* the bytes being echoed (in the ring) */
+	size_t len;
+	uint8_t sbuf[RING_SEND];
+};
+
+/* Fill, write the bytes back (copied into the send buffer), consume;
+ * at end of stream, wait until the last echo is sent. */
+static ptio_ssize ring_machine(struct ring_conn *c)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&c->task.pt);
+	for (;;) {
+		srv.nidle++;
+		PTIO_AWAIT(&c->task.pt, r, ptio_fill_buf(&c->op,
+			   ptio_uring_stream_bufread(&c->s), &c->data));
+		srv.nidle--;
+		if (r <= 0)
+			break;
+		c->len = (size_t)r;
+		PTIO_AWAIT(&c->task.pt, r, ptio_write_all(&c->op,
+			   ptio_uring_stream_writer(&c->s), c->data, c->len));
+		if (r < 0)
+			break;
+		ptio_bufread_consume(ptio_uring_stream_bufread(&c->s), c->len);
+	}
+	if (r == 0)
+		PTIO_AWAIT(&c->task.pt, r, ptio_flush(&c->op,
+			   ptio_uring_stream_writer(&c->s)));
+	PTIO_END_WITH(&c->task.pt, r < 0 ? r : 0);
+}
+
+static ptio_ssize ring_task(struct ptio_task *t)
+{
+	struct ring_conn *c = PTIO_CONTAINER_OF(t, struct ring_conn, task);
+	ptio_ssize r = ring_machine(c);
+
+	if (r != PTIO_PENDING) {
+		ptio_uring_stream_close(&c->s);
+		pool_put(&conn_pool, c);
+		conn_ended(r);
+	}
+	return r;
+}
+
+/* Whether the loop runs on uring, which ring connections need. */
+static bool ring_usable(void)
+{
+	return strcmp(ptio_posix_backend_name(&srv.backend), "uring") == 0;
+}
+
+/* A ring connection, or an ergonomic one where the backend is not
+ * uring (ptio_uring_stream_open would say PTIO_ENOTSUP). */
+static ptio_ssize ring_start(int fd)
+{
+	struct ring_conn *c;
+	ptio_ssize r;
+
+	if (!ring_usable())
+		return ergo_start(fd);
+	c = pool_get(&conn_pool);
+	if (c == NULL)
+		return PTIO_ENOMEM;
+	r = ptio_uring_stream_open(&c->s, &srv.loop, fd, 0, c->sbuf,
+				   sizeof c->sbuf);
+	if (r < 0) {
+		pool_put(&conn_pool, c);
+		return r;
+	}
+	ptio_op_init(&c->op, &c->task);
+	ptio_task_start(&srv.loop, &c->task, ring_task);
+	return 0;
+}
+
 static size_t conn_size(void)
 {
+	if (opt.mode == MODE_RING)
+		return ring_usable() ? sizeof(struct ring_conn)
+				     : sizeof(struct ergo_conn);
 	return opt.mode == MODE_SCRATCH ? sizeof(struct scratch_conn)
 					: sizeof(struct ergo_conn);
 }
@@ -564,7 +659,11 @@ static void conn_start(int fd)
 		srv.refused++;
 		return;
 	}
-	r = opt.mode == MODE_SCRATCH ? scratch_start(fd) : ergo_start(fd);
+	if (opt.mode == MODE_RING)
+		r = ring_start(fd);
+	else
+		r = opt.mode == MODE_SCRATCH ? scratch_start(fd)
+					     : ergo_start(fd);
 	if (r < 0) {
 		fprintf(stderr, "echo-server: connection dropped: %s\n",
 			ptio_strerror(r));
@@ -692,7 +791,7 @@ static void usage(FILE *to)
 {
 	fprintf(to,
 		"usage: echo-server [--port N] [--host ADDR] "
-		"[--mode ergonomic|scratch]\n"
+		"[--mode ergonomic|scratch|ring]\n"
 		"                   [--max-conns N] [--report-at N] "
 		"[--exit-after N] [--drain-ms MS]\n"
 		"                   [--backend poll|select|epoll|uring]\n");
@@ -740,6 +839,8 @@ static void parse_args(int argc, char **argv)
 			opt.mode = MODE_SCRATCH;
 		else if (ch == 'm' && strcmp(optarg, "ergonomic") == 0)
 			opt.mode = MODE_ERGONOMIC;
+		else if (ch == 'm' && strcmp(optarg, "ring") == 0)
+			opt.mode = MODE_RING;
 		else if (ch == 'c')
 			opt.max_conns = parse_num("max-conns", optarg, SIZE_MAX);
 		else if (ch == 'r')

@@ -16,12 +16,35 @@
 #include <check.h>
 #include "test/helpers.h"
 
-/* What the host's best backend is called. */
-#ifdef HAVE_SYS_EPOLL_H
-#define BEST "epoll"
+/* What the default is called here: uring where the build has liburing
+ * and the kernel gives a ring, else epoll on Linux (saying why uring was
+ * passed over, when the build has it), else poll. */
+static const char *best_name(void)
+{
+#ifdef HAVE_LIBURING
+	static char name[80];
+	struct ptio_uring u;
+	ptio_ssize r;
+
+	if (ptio_test_under_valgrind())
+		return "epoll (uring skipped under valgrind: "
+		       "operation not supported)";
+	r = ptio_uring_init(&u, NULL);
+	ptio_uring_destroy(&u);
+	if (r == 0)
+		return "uring";
+	snprintf(name, sizeof(name), "epoll (uring %s: %s)",
+		 u.refused != 0 ? "refused" : "failed",
+		 ptio_strerror(u.refused != 0 ? u.refused : r));
+	return name;
+#elif defined(HAVE_SYS_EPOLL_H)
+	return "epoll";
 #else
-#define BEST "poll"
+	return "poll";
 #endif
+}
+
+#define BEST best_name()
 
 static char *saved_env;
 static int fds_before;
@@ -81,7 +104,7 @@ START_TEST(test_by_name)
 			 PTIO_ENOTSUP);
 #endif
 	/* uring where liburing was built in, unless the kernel refuses
-	 * io_uring (test/check-uring.c tests that); never the default. */
+	 * io_uring (test/check-uring.c tests that); then the default. */
 #ifdef HAVE_LIBURING
 	{
 		ptio_ssize r = try_backend("uring", got, sizeof(got));
@@ -100,6 +123,20 @@ START_TEST(test_by_name)
 END_TEST
 
 /* Clear errors, and nothing left to stop after them. */
+/* A named backend never falls back, so it reports no reason. */
+START_TEST(test_named_has_no_fallback)
+{
+	struct ptio_posix_backend b;
+	struct ptio_backend *be;
+	const char *from = "x";
+
+	PTIO_CK_OK(ptio_posix_backend_init(&b, "poll", &be));
+	ck_assert_int_eq(ptio_posix_backend_fallback(&b, &from), 0);
+	ck_assert_ptr_null(from);
+	ptio_posix_backend_destroy(&b);
+}
+END_TEST
+
 START_TEST(test_unknown_and_unavailable)
 {
 	char got[80];
@@ -146,14 +183,18 @@ START_TEST(test_environment)
 END_TEST
 
 #ifdef HAVE_SYS_EPOLL_H
-/* With no descriptor free, epoll cannot start: asked for by name (or by
- * PTIO_BACKEND) that is the error; as the default it falls back to poll,
- * which needs none, and the name says why. */
+/* With no descriptor free, neither uring nor epoll can start: asked for
+ * by name (or by PTIO_BACKEND) that is the error; as the default it falls
+ * back to poll, which needs none, and the name and
+ * ptio_posix_backend_fallback say why. */
 START_TEST(test_default_falls_back)
 {
 	struct rlimit old, low;
+	struct ptio_posix_backend b;
+	struct ptio_backend *be;
+	const char *from = NULL;
 	char got[80];
-	ptio_ssize named, env, dflt;
+	ptio_ssize named, env, dflt, why;
 	int probe;
 
 	probe = dup(0);
@@ -167,12 +208,28 @@ START_TEST(test_default_falls_back)
 	ck_assert_int_eq(setenv("PTIO_BACKEND", "epoll", 1), 0);
 	env = try_backend(NULL, got, sizeof(got));
 	ck_assert_int_eq(unsetenv("PTIO_BACKEND"), 0);
-	dflt = try_backend(NULL, got, sizeof(got));
+	dflt = ptio_posix_backend_init(&b, NULL, &be);
+	why = ptio_posix_backend_fallback(&b, &from);
+	snprintf(got, sizeof(got), "%s", ptio_posix_backend_name(&b));
+	ptio_posix_backend_destroy(&b);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
 	ck_assert_int_eq(named, PTIO_EMFILE);
 	ck_assert_int_eq(env, PTIO_EMFILE);
 	ck_assert_int_eq(dflt, 0);
-	ck_assert_str_eq(got, "poll (epoll failed: too many open files)");
+	if (strcmp(BEST, "uring") == 0) {
+		ck_assert_str_eq(got, "poll (uring failed: too many open files)");
+		ck_assert_str_eq(from, "uring");
+		ck_assert_int_eq(why, PTIO_EMFILE);
+	} else if (strcmp(BEST, "epoll") == 0) {
+		ck_assert_str_eq(got, "poll (epoll failed: too many open files)");
+		ck_assert_str_eq(from, "epoll");
+		ck_assert_int_eq(why, PTIO_EMFILE);
+	} else {
+		/* uring refused or skipped: that is the first reason. */
+		ck_assert_int_eq(strncmp(got, "poll (uring ", 12), 0);
+		ck_assert_str_eq(from, "uring");
+		ck_assert_int_lt(why, 0);
+	}
 }
 END_TEST
 #endif
@@ -185,6 +242,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
 	tcase_add_test(tc, test_by_name);
 	tcase_add_test(tc, test_unknown_and_unavailable);
+	tcase_add_test(tc, test_named_has_no_fallback);
 	tcase_add_test(tc, test_environment);
 #ifdef HAVE_SYS_EPOLL_H
 	tcase_add_test(tc, test_default_falls_back);

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <check.h>
 #include "test/helpers.h"
 
@@ -245,18 +247,503 @@ START_TEST(test_regular_file_and_dev_null)
 }
 END_TEST
 
+/* ---- Completion streams ------------------------------------------------------ */
+
+/* A socketpair: S a completion stream on one end (send buffer SBUF of
+ * CAP bytes), the other end's descriptor returned, non-blocking. */
+static int open_stream_pair(struct ptio_uring_stream *s, uint8_t *sbuf,
+			    size_t cap)
+{
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+					    SOCK_NONBLOCK, 0, sv),
+			 0);
+	PTIO_CK_OK(ptio_uring_stream_open(s, &ptio_test_loop, sv[0], 0, sbuf,
+					  cap));
+	return sv[1];
+}
+
+/* Wait in the backend until S has something to fill (data, the end, an
+ * error); its fill result. */
+static ptio_ssize fill_when_ready(struct ptio_uring_stream *s,
+				  const uint8_t **data)
+{
+	struct ptio_backend *be = ptio_test_loop.backend;
+	ptio_ssize r = PTIO_WOULD_BLOCK;
+	int i;
+
+	for (i = 0; i < 200 && r == PTIO_WOULD_BLOCK; i++) {
+		r = ptio_nb_fill_buf(ptio_uring_stream_bufread(s), data);
+		if (r == PTIO_WOULD_BLOCK)
+			PTIO_CK_OK(be->vt->wait(be, 10));
+	}
+	return r;
+}
+
+/* Wait until every byte written to S has been sent. */
+static void flush_stream(struct ptio_uring_stream *s)
+{
+	struct ptio_backend *be = ptio_test_loop.backend;
+	ptio_ssize r = PTIO_WOULD_BLOCK;
+	int i;
+
+	for (i = 0; i < 200 && r == PTIO_WOULD_BLOCK; i++) {
+		r = ptio_nb_flush(ptio_uring_stream_writer(s));
+		if (r == PTIO_WOULD_BLOCK)
+			PTIO_CK_OK(be->vt->wait(be, 10));
+	}
+	ck_assert_int_eq(r, 0);
+}
+
+/* Bytes come in order through fill and consume; a partial consume keeps
+ * the rest; a write is sent with the next wait; close leaves nothing. */
+START_TEST(test_stream_read_write)
+{
+	struct ptio_uring_stream s;
+	uint8_t sbuf[64], got[16];
+	const uint8_t *data;
+	int peer = open_stream_pair(&s, sbuf, sizeof(sbuf));
+	struct ptio_bufread br = ptio_uring_stream_bufread(&s);
+
+	ck_assert_uint_eq(regs(), 1);
+	ck_assert_int_eq(ptio_nb_fill_buf(br, &data), PTIO_WOULD_BLOCK);
+	ck_assert_int_eq(write(peer, "hello", 5), 5);
+	ck_assert_int_eq(fill_when_ready(&s, &data), 5);
+	ck_assert_int_eq(memcmp(data, "hello", 5), 0);
+	ptio_bufread_consume(br, 2);
+	ck_assert_int_eq(ptio_nb_fill_buf(br, &data), 3);
+	ck_assert_int_eq(memcmp(data, "llo", 3), 0);
+	ptio_bufread_consume(br, 99); /* clamped */
+	ck_assert_int_eq(ptio_nb_fill_buf(br, &data), PTIO_WOULD_BLOCK);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&s), "world",
+				       5),
+			 5);
+	ck_assert_int_eq(ptio_nb_flush(ptio_uring_stream_writer(&s)),
+			 PTIO_WOULD_BLOCK);
+	flush_stream(&s);
+	ck_assert_int_eq(read(peer, got, sizeof(got)), 5);
+	ck_assert_int_eq(memcmp(got, "world", 5), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	PTIO_CK_OK(ptio_uring_stream_close(&s)); /* idempotent */
+	ck_assert_uint_eq(regs(), 0);
+	ck_assert_int_eq(ptio_nb_fill_buf(br, &data), PTIO_ECLOSED);
+	ck_assert_int_eq(close(peer), 0);
+}
+END_TEST
+
+/* Send SENT..TOTAL bytes of the pattern to PEER as far as it takes them. */
+static size_t feed_pattern(int peer, size_t sent, size_t total)
+{
+	uint8_t chunk[1000];
+	size_t i, n = total - sent < sizeof(chunk) ? total - sent
+						   : sizeof(chunk);
+	ssize_t w;
+
+	for (i = 0; i < n; i++)
+		chunk[i] = (uint8_t)((sent + i) % 251);
+	w = n != 0 ? write(peer, chunk, n) : 0;
+	if (w < 0) {
+		ck_assert(errno == EAGAIN || errno == EWOULDBLOCK);
+		return sent;
+	}
+	return sent + (size_t)w;
+}
+
+/* A ring of two 16-byte buffers and a peer sending 40 KB: the kernel
+ * runs out of buffers again and again (ENOBUFS ends the receive), yet
+ * every byte arrives, in order, as the reader consumes.  Without the
+ * re-arm the stream stalls at 32 bytes. */
+START_TEST(test_stream_enobufs_loses_nothing)
+{
+	enum { TOTAL = 40000 };
+	struct ptio_uring_stream s;
+	struct ptio_backend *be = ptio_test_loop.backend;
+	struct ptio_bufread br;
+	uint8_t sbuf[16];
+	const uint8_t *data;
+	size_t sent = 0, got = 0, i, take;
+	uint32_t rng = 7;
+	ptio_ssize r;
+	int peer, rounds = 0;
+
+	PTIO_CK_OK(ptio_uring_set_buffers(&ptio_test_loop, 2, 16));
+	peer = open_stream_pair(&s, sbuf, sizeof(sbuf));
+	br = ptio_uring_stream_bufread(&s);
+	ck_assert_int_eq(ptio_uring_set_buffers(&ptio_test_loop, 4, 16),
+			 PTIO_EBUSY);
+	while (got < TOTAL && rounds++ < 1000000) {
+		sent = feed_pattern(peer, sent, TOTAL);
+		r = ptio_nb_fill_buf(br, &data);
+		if (r == PTIO_WOULD_BLOCK) {
+			PTIO_CK_OK(be->vt->wait(be, 10));
+			continue;
+		}
+		ck_assert_int_gt(r, 0);
+		ck_assert_int_le(r, 16);
+		take = 1 + ptio_test_xorshift(&rng) % (size_t)r;
+		for (i = 0; i < take; i++)
+			ck_assert_uint_eq(data[i], (got + i) % 251);
+		ptio_bufread_consume(br, take);
+		got += take;
+	}
+	ck_assert_uint_eq(got, TOTAL);
+	ck_assert_int_eq(close(peer), 0);
+	ck_assert_int_eq(fill_when_ready(&s, &data), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_uint_eq(regs(), 0);
+}
+END_TEST
+
+/* The data sent before a hang-up, then end of stream, for good. */
+START_TEST(test_stream_end_after_data)
+{
+	struct ptio_uring_stream s;
+	struct ptio_bufread br;
+	uint8_t sbuf[16];
+	const uint8_t *data;
+	int peer = open_stream_pair(&s, sbuf, sizeof(sbuf));
+
+	br = ptio_uring_stream_bufread(&s);
+	ck_assert_int_eq(write(peer, "last", 4), 4);
+	ck_assert_int_eq(close(peer), 0);
+	ck_assert_int_eq(fill_when_ready(&s, &data), 4);
+	ck_assert_int_eq(memcmp(data, "last", 4), 0);
+	ptio_bufread_consume(br, 4);
+	ck_assert_int_eq(fill_when_ready(&s, &data), 0);
+	ck_assert_int_eq(ptio_nb_fill_buf(br, &data), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+}
+END_TEST
+
+/* A TCP connection: *CLIENT connected to the returned server side. */
+static int tcp_pair(int *client)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
+
+	ck_assert_int_ge(l, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(listen(l, 1), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	*client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_eq(connect(*client, (struct sockaddr *)&a, sizeof(a)),
+			 0);
+	s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(close(l), 0);
+	return s;
+}
+
+/* A reset: the read side fails with PTIO_ECONNRESET, for good, and the
+ * write side reports its own error on the next call. */
+START_TEST(test_stream_errors)
+{
+	struct ptio_uring_stream s;
+	struct ptio_write w = ptio_uring_stream_writer(&s);
+	struct linger lg = { 1, 0 };
+	uint8_t sbuf[16];
+	const uint8_t *data;
+	int client, fd = tcp_pair(&client), i;
+	ptio_ssize r = 1;
+
+	PTIO_CK_OK(ptio_uring_stream_open(&s, &ptio_test_loop, fd, 0, sbuf,
+					  sizeof(sbuf)));
+	ck_assert_int_eq(setsockopt(client, SOL_SOCKET, SO_LINGER, &lg,
+				    sizeof(lg)),
+			 0);
+	ck_assert_int_eq(close(client), 0); /* sends a reset */
+	ck_assert_int_eq(fill_when_ready(&s, &data), PTIO_ECONNRESET);
+	ck_assert_int_eq(ptio_nb_fill_buf(ptio_uring_stream_bufread(&s),
+					  &data),
+			 PTIO_ECONNRESET);
+	for (i = 0; i < 100 && r > 0; i++) {
+		struct ptio_backend *be = ptio_test_loop.backend;
+
+		r = ptio_nb_write(w, "x", 1);
+		if (r == PTIO_WOULD_BLOCK || r > 0)
+			PTIO_CK_OK(be->vt->wait(be, 10));
+	}
+	ck_assert(r == PTIO_EPIPE || r == PTIO_ECONNRESET);
+	ck_assert_int_eq(ptio_nb_write(w, "x", 1), r);
+	ck_assert_int_eq(ptio_nb_flush(w), r);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_uint_eq(regs(), 0);
+}
+END_TEST
+
+/* A small send buffer and writes larger than it: WOULD_BLOCK while it
+ * is full, and the peer gets every byte in order. */
+START_TEST(test_stream_write_order)
+{
+	enum { TOTAL = 100000 };
+	struct ptio_uring_stream s;
+	struct ptio_backend *be = ptio_test_loop.backend;
+	struct ptio_write w = ptio_uring_stream_writer(&s);
+	uint8_t sbuf[100], chunk[300], in[4096];
+	size_t put = 0, got = 0, i;
+	ssize_t n;
+	ptio_ssize r;
+	int peer = open_stream_pair(&s, sbuf, sizeof(sbuf)), rounds = 0;
+	bool blocked = false;
+
+	while (got < TOTAL && rounds++ < 1000000) {
+		for (i = 0; i < sizeof(chunk); i++)
+			chunk[i] = (uint8_t)((put + i) % 253);
+		r = put < TOTAL ? ptio_nb_write(w, chunk,
+						TOTAL - put < sizeof(chunk)
+							? TOTAL - put
+							: sizeof(chunk))
+				: PTIO_WOULD_BLOCK;
+		if (r == PTIO_WOULD_BLOCK) {
+			blocked = blocked || put < TOTAL;
+			PTIO_CK_OK(be->vt->wait(be, 0));
+		} else {
+			ck_assert_int_gt(r, 0);
+			ck_assert_int_le(r, sizeof(sbuf));
+			put += (size_t)r;
+		}
+		n = read(peer, in, sizeof(in));
+		for (i = 0; n > 0 && i < (size_t)n; i++)
+			ck_assert_uint_eq(in[i], (got + i) % 253);
+		if (n > 0)
+			got += (size_t)n;
+	}
+	ck_assert_uint_eq(got, TOTAL);
+	ck_assert(blocked);
+	flush_stream(&s);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_int_eq(close(peer), 0);
+}
+END_TEST
+
+/* The kernel ends the multishot receive (a cancel from outside here; a
+ * full completion queue does the same): the stream arms it again and
+ * the next data still arrives. */
+START_TEST(test_stream_recv_rearmed)
+{
+	struct ptio_uring_stream s;
+	struct io_uring_sqe *sqe;
+	uint8_t sbuf[16];
+	const uint8_t *data;
+	int peer = open_stream_pair(&s, sbuf, sizeof(sbuf));
+	uint64_t req = request_of(s.src.handle, 0) | (1ull << 30);
+
+	wait_now();
+	sqe = io_uring_get_sqe(ring());
+	ck_assert_ptr_nonnull(sqe);
+	io_uring_prep_cancel64(sqe, req, 0);
+	io_uring_sqe_set_data64(sqe, UINT64_MAX);
+	ck_assert_int_ge(io_uring_submit_and_get_events(ring()), 1);
+	wait_now(); /* the ended receive's completion: armed anew */
+	ck_assert_int_eq(write(peer, "again", 5), 5);
+	ck_assert_int_eq(fill_when_ready(&s, &data), 5);
+	ck_assert_int_eq(memcmp(data, "again", 5), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_int_eq(close(peer), 0);
+}
+END_TEST
+
+/* Close with buffers queued on the stream and a completion still in the
+ * queue: with a pool of two buffers, the next stream must get them
+ * all back (or it would starve for good), and the stale completion must
+ * not reach it. */
+START_TEST(test_stream_close_returns_buffers)
+{
+	struct ptio_uring_stream a, b;
+	uint8_t sa[16], sb[16], pattern[16];
+	const uint8_t *data;
+	struct ptio_backend *be = ptio_test_loop.backend;
+	size_t got = 0;
+	ptio_ssize r;
+	int pa, pb, afd, i;
+
+	PTIO_CK_OK(ptio_uring_set_buffers(&ptio_test_loop, 2, 16));
+	memset(pattern, 'p', sizeof(pattern));
+	pa = open_stream_pair(&a, sa, sizeof(sa));
+	afd = a.src.handle;
+	ck_assert_int_eq(write(pa, pattern, 16), 16);
+	ck_assert_int_eq(fill_when_ready(&a, &data), 16); /* one queued */
+	ck_assert_int_eq(write(pa, pattern, 16), 16);
+	post_completions(); /* the other one's completion waits */
+	ck_assert_uint_gt(io_uring_cq_ready(ring()), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&a));
+	ck_assert_int_eq(close(pa), 0);
+	pb = open_stream_pair(&b, sb, sizeof(sb));
+	ck_assert_int_eq(b.src.handle, afd);
+	ck_assert_int_eq(write(pb, "0123456789abcdef0123456789abcdef", 32),
+			 32);
+	/* Both buffers, at once: none was lost with A. */
+	for (i = 0; i < 100 && (b.head < 0 || b.head == b.tail); i++)
+		PTIO_CK_OK(be->vt->wait(be, 10));
+	ck_assert_int_ge(b.head, 0);
+	ck_assert_int_ne(b.head, b.tail);
+	while (got < 32) {
+		r = fill_when_ready(&b, &data);
+		ck_assert_int_gt(r, 0);
+		ck_assert_uint_eq(data[0], "0123456789abcdef"[got % 16]);
+		ptio_bufread_consume(ptio_uring_stream_bufread(&b), (size_t)r);
+		got += (size_t)r;
+	}
+	PTIO_CK_OK(ptio_uring_stream_close(&b));
+	ck_assert_int_eq(close(pb), 0);
+	ck_assert_uint_eq(regs(), 0);
+}
+END_TEST
+
+/* One descriptor, one stream; not a stream socket, not uring: refused
+ * with nothing registered. */
+START_TEST(test_stream_refusals)
+{
+	struct ptio_uring_stream s, t;
+	struct ptio_fd f;
+	uint8_t sbuf[16];
+	int peer = open_stream_pair(&s, sbuf, sizeof(sbuf)), p[2];
+
+	ck_assert_int_eq(ptio_uring_stream_open(&t, &ptio_test_loop,
+						s.src.handle, 0, sbuf, 16),
+			 PTIO_EBUSY);
+	ck_assert_int_eq(ptio_fd_open(&f, &ptio_test_loop, s.src.handle,
+				      PTIO_FD_NOCLOSE),
+			 PTIO_EBUSY);
+	ck_assert_int_eq(ptio_uring_stream_open(&t, &ptio_test_loop, peer, 0,
+						NULL, 16),
+			 PTIO_EINVAL);
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(ptio_uring_stream_open(&t, &ptio_test_loop, p[0], 0,
+						sbuf, 16),
+			 PTIO_ENOTSOCK);
+	ck_assert_int_eq(ptio_uring_stream_open(&t, &ptio_test_loop, -1, 0,
+						sbuf, 16),
+			 PTIO_EBADF);
+	PTIO_CK_OK(ptio_uring_stream_close(&t)); /* closed: nothing */
+	ck_assert_int_eq(ptio_uring_set_buffers(&ptio_test_loop, 3, 16),
+			 PTIO_EINVAL);
+	ck_assert_uint_eq(regs(), 1);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_int_eq(close(peer), 0);
+	ck_assert_int_eq(close(p[0]), 0);
+	ck_assert_int_eq(close(p[1]), 0);
+}
+END_TEST
+
+/* On another backend the stream is not there: the program falls back
+ * to ptio_fd_open. */
+START_TEST(test_stream_needs_uring)
+{
+	struct ptio_posix_backend pb;
+	struct ptio_backend *be;
+	struct ptio_loop loop;
+	struct ptio_uring_stream s;
+	uint8_t sbuf[16];
+	int sv[2];
+
+	PTIO_CK_OK(ptio_posix_backend_init(&pb, "poll", &be));
+	ptio_loop_init(&loop, be);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	ck_assert_int_eq(ptio_uring_stream_open(&s, &loop, sv[0], 0, sbuf, 16),
+			 PTIO_ENOTSUP);
+	ck_assert_int_eq(ptio_uring_set_buffers(&loop, 4, 16), PTIO_ENOTSUP);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_int_eq(close(sv[0]), 0);
+	ck_assert_int_eq(close(sv[1]), 0);
+	ptio_posix_backend_destroy(&pb);
+}
+END_TEST
+
+/* Through the machines, in a task: an echo of lines with ptio_read_line
+ * over the stream and ptio_write_all + ptio_flush back. */
+struct echo_task {
+	struct ptio_task task;
+	struct ptio_op op;
+	struct ptio_uring_stream *s;
+	struct ptio_readbuf line;
+	uint8_t mem[64];
+	ptio_ssize result;
+	int lines;
+};
+
+static ptio_ssize echo_machine(struct ptio_task *t)
+{
+	struct echo_task *e = PTIO_CONTAINER_OF(t, struct echo_task, task);
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	for (;;) {
+		ptio_readbuf_init(&e->line, e->mem, sizeof(e->mem));
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_read_line(&e->op,
+					  ptio_uring_stream_bufread(e->s),
+					  &e->line, sizeof(e->mem)));
+		if (r <= 0)
+			break;
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_write_all(&e->op,
+					  ptio_uring_stream_writer(e->s),
+					  e->mem, e->line.filled));
+		if (r < 0)
+			break;
+		PTIO_AWAIT(&t->pt, r,
+			   ptio_flush(&e->op, ptio_uring_stream_writer(e->s)));
+		if (r < 0)
+			break;
+		e->lines++;
+	}
+	e->result = r;
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_stream_machines_echo)
+{
+	static struct echo_task e;
+	struct ptio_uring_stream s;
+	uint8_t sbuf[32];
+	char back[64];
+	const char *text = "one\ntwo two\nthree three three\n";
+	int peer = open_stream_pair(&s, sbuf, sizeof(sbuf));
+	ssize_t n;
+	size_t got = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.s = &s;
+	ptio_op_init(&e.op, &e.task);
+	ck_assert_int_eq(write(peer, text, strlen(text)), strlen(text));
+	ck_assert_int_eq(shutdown(peer, SHUT_WR), 0);
+	PTIO_CK_OK(ptio_task_start(&ptio_test_loop, &e.task, echo_machine));
+	ptio_test_run(5000);
+	ck_assert_int_eq(e.result, 0);
+	ck_assert_int_eq(e.lines, 3);
+	while (got < strlen(text) &&
+	       (n = read(peer, back + got, sizeof(back) - got)) > 0)
+		got += (size_t)n;
+	ck_assert_uint_eq(got, strlen(text));
+	ck_assert_int_eq(memcmp(back, text, got), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_int_eq(close(peer), 0);
+}
+END_TEST
+
 /* ---- Refusal ---------------------------------------------------------------------- */
 
 /* A kernel that refuses io_uring (ENOSYS: too old or compiled out;
  * EPERM: the io_uring_disabled sysctl, seccomp): init says PTIO_ENOTSUP
  * and keeps why; the chooser gives no uring when named, and its default
- * is unchanged. */
+ * falls back to epoll and says why, in its name and through
+ * ptio_posix_backend_fallback.  A ring that cannot be made (ENOMEM: the
+ * locked-memory limit) is a failure, and falls back the same way. */
 START_TEST(test_refused_ring)
 {
 	static const int why[] = { ENOSYS, EPERM };
 	struct ptio_posix_backend pb;
 	struct ptio_backend *be = NULL;
 	struct ptio_uring u;
+	const char *from = NULL;
+	char want[80];
 	size_t i;
 
 	for (i = 0; i < sizeof(why) / sizeof(why[0]); i++) {
@@ -272,9 +759,29 @@ START_TEST(test_refused_ring)
 		ptio_posix_backend_destroy(&pb);
 		PTIO_CK_OK(ptio_posix_backend_init(&pb, NULL, &be));
 		ck_assert_ptr_nonnull(be);
-		ck_assert(strcmp(ptio_posix_backend_name(&pb), "uring") != 0);
+		snprintf(want, sizeof(want), "epoll (uring refused: %s)",
+			 ptio_strerror(-why[i]));
+		ck_assert_str_eq(ptio_posix_backend_name(&pb), want);
+		ck_assert_int_eq(ptio_posix_backend_fallback(&pb, &from),
+				 -why[i]);
+		ck_assert_str_eq(from, "uring");
 		ptio_posix_backend_destroy(&pb);
 	}
+	refuse = ENOMEM;
+	PTIO_CK_OK(ptio_posix_backend_init(&pb, NULL, &be));
+	ck_assert_str_eq(ptio_posix_backend_name(&pb),
+			 "epoll (uring failed: not enough memory)");
+	ck_assert_int_eq(ptio_posix_backend_fallback(&pb, &from), PTIO_ENOMEM);
+	ptio_posix_backend_destroy(&pb);
+	/* And a kernel that gives a ring: uring is the default. */
+	refuse = 0;
+	if (!have_uring())
+		return;
+	PTIO_CK_OK(ptio_posix_backend_init(&pb, NULL, &be));
+	ck_assert_str_eq(ptio_posix_backend_name(&pb), "uring");
+	ck_assert_int_eq(ptio_posix_backend_fallback(&pb, &from), 0);
+	ck_assert_ptr_null(from);
+	ptio_posix_backend_destroy(&pb);
 	/* Another failure is not a refusal: it is returned as it is. */
 	refuse = EMFILE;
 	be = NULL;
@@ -323,6 +830,22 @@ Suite *ptio_test_suite(void)
 	tcase_add_checked_fixture(tc, uring_setup, ptio_test_loop_teardown);
 	tcase_add_test(tc, test_stale_completion_dropped);
 	tcase_add_test(tc, test_close_releases_file);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("stream");
+	/* The floods take a second or two in a sanitizer build. */
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, uring_setup, ptio_test_loop_teardown);
+	tcase_add_test(tc, test_stream_read_write);
+	tcase_add_test(tc, test_stream_enobufs_loses_nothing);
+	tcase_add_test(tc, test_stream_end_after_data);
+	tcase_add_test(tc, test_stream_errors);
+	tcase_add_test(tc, test_stream_write_order);
+	tcase_add_test(tc, test_stream_recv_rearmed);
+	tcase_add_test(tc, test_stream_close_returns_buffers);
+	tcase_add_test(tc, test_stream_refusals);
+	tcase_add_test(tc, test_stream_needs_uring);
+	tcase_add_test(tc, test_stream_machines_echo);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -16,6 +16,7 @@
 #include <sys/select.h>
 #include <sys/uio.h>
 #include "base.h"
+#include "bufread.h"
 #include "io.h"
 #include "loop.h"
 
@@ -361,6 +362,10 @@ struct ptio_uring {
 	int32_t touched;                 /* the first entry to report, -1 */
 	ptio_ssize refused;              /* why the kernel refused io_uring
 					    (-ENOSYS, -EPERM), or 0 */
+	struct ptio__uring_pool *pool;   /* completion streams' buffers, or
+					    NULL until the first opens */
+	unsigned pool_count;             /* buffers it will have */
+	size_t pool_size;                /* bytes in each */
 };
 
 /* Set up the ring.  Returns 0 with *OUT (if OUT is not NULL) set to
@@ -372,6 +377,142 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out);
 /* Tear the ring down and free the table.  Every stream must have been
  * closed first.  Harmless after a failed init. */
 void ptio_uring_destroy(struct ptio_uring *u);
+
+/* ---- Completion streams (io_uring) ---------------------------------------- */
+
+/*
+ * A socket as a completion-based stream on the uring backend: a BufRead
+ * (and Ready) for its input and a Write for its output, with no system
+ * call of their own.  Where the loop's backend is not uring, open fails
+ * with PTIO_ENOTSUP and the program falls back to ptio_fd_open with a
+ * BufReader (ptio/bufread.h) over it.
+ *
+ * Reading.  The stream keeps one multishot receive (IORING_OP_RECV with
+ * IOSQE_BUFFER_SELECT) armed: the kernel picks a buffer from the loop's
+ * provided-buffer ring for each chunk that arrives and posts a
+ * completion, which the loop's wait queues on the stream (a queue of
+ * buffer ids, linked through the pool: no memory per stream).
+ * nb_fill_buf returns the unconsumed bytes of the first queued buffer,
+ * and consume hands a buffer back to the ring once it is used up.  So
+ * an idle connection holds no buffer, and a busy one holds only what
+ * it has received and not yet consumed.  When the ring runs dry the
+ * kernel ends the receive (ENOBUFS): the data stays in the socket, and
+ * the receive is armed again as soon as any stream gives a buffer back.
+ * End of stream and errors come after the data queued before them; an
+ * error is reported by every fill after it.
+ *
+ * Writing.  nb_write copies what it accepts into the stream's send
+ * buffer (caller memory, given to open) and queues an IORING_OP_SEND,
+ * which the loop submits with its next wait: many messages of many
+ * streams cost one io_uring_enter.  One send is in flight per stream;
+ * bytes written meanwhile join the buffer after it and go in the next
+ * send (as does the rest of a short send), so order is kept.  A full
+ * buffer makes nb_write return PTIO_WOULD_BLOCK (clearing WRITABLE,
+ * which the next completion sets again).  A send's error is returned by
+ * the next nb_write or nb_flush, and by every one after it; nb_flush
+ * returns 0 once every accepted byte has been sent, PTIO_WOULD_BLOCK
+ * before.
+ *
+ * Memory: the struct (96 bytes on 64-bit hosts), its send buffer, and per loop
+ * the pool: 256 buffers of 2 KiB (512 KiB) unless
+ * ptio_uring_set_buffers says otherwise, allocated when the first
+ * stream opens and freed by ptio_uring_destroy, plus 8 bytes per buffer
+ * and the ring of 16 bytes per buffer the kernel reads.
+ *
+ * One reading and one writing task may share a stream, as with
+ * ptio_fd.  One descriptor, one stream: a descriptor that already has a
+ * stream on the loop (of either kind) is PTIO_EBUSY.  The members are
+ * private.
+ */
+struct ptio_uring_stream {
+	struct ptio_source src;   /* first: readiness cache and waiters;
+				     handle: the descriptor, -1 once
+				     closed; oflags: PTIO_FD_NOCLOSE */
+	struct ptio_loop *loop;
+	struct ptio_uring_stream *next_starved; /* waiting for buffers */
+	int32_t head, tail;       /* queued buffer ids, -1: none */
+	uint32_t off;             /* bytes of HEAD consumed */
+	uint32_t state;           /* private bits */
+	ptio_ssize rend;          /* after the queue: 0, 1 (end), error */
+	ptio_ssize werr;          /* a send's error, or 0 */
+	uint8_t *sbuf;            /* the send buffer (caller memory) */
+	uint32_t scap;            /* its size */
+	uint32_t soff;            /* bytes of it sent */
+	uint32_t sinflight;       /* end of the send in flight */
+	uint32_t slen;            /* bytes accepted */
+};
+
+/*
+ * ptio_uring_set_buffers(loop, count, size) - the provided-buffer pool
+ * that LOOP's completion streams share: COUNT buffers (a power of two,
+ * 1 to 32768) of SIZE bytes (1 to 1 MiB).  Call it before the first
+ * stream opens.  Returns 0; PTIO_ENOTSUP when LOOP's backend is not
+ * uring; PTIO_EINVAL for a bad count or size; PTIO_EBUSY once the pool
+ * exists.
+ */
+ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
+				  size_t size);
+
+/*
+ * ptio_uring_stream_open(s, loop, fd, flags, sendbuf, sendcap) - make
+ * the connected stream socket FD a completion stream on LOOP and arm its
+ * receive (submitted with the loop's next wait).  SENDBUF (SENDCAP
+ * bytes, > 0, < 4 GiB) is the send buffer: it must stay valid, and
+ * untouched, until the stream is closed.  FLAGS may hold
+ * PTIO_FD_NOCLOSE.  FD is made non-blocking.  Returns 0, or an error
+ * with nothing registered and S closed: PTIO_ENOTSUP when LOOP's
+ * backend is not uring (or the kernel lacks provided-buffer rings,
+ * before 5.19; a kernel without multishot receive, before 6.0, fails
+ * the first fill with PTIO_EINVAL instead), PTIO_EBADF, PTIO_ENOTSOCK for a descriptor that
+ * is not a stream socket, PTIO_EBUSY (see above), PTIO_EINVAL,
+ * PTIO_ENOMEM.
+ */
+ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
+				  struct ptio_loop *loop, int fd,
+				  unsigned flags, void *sendbuf,
+				  size_t sendcap);
+
+/* Close S: wake its waiters (PTIO_ECLOSED), give its queued buffers back
+ * to the ring, cancel its requests at once (the kernel lets go of the
+ * file and of the send buffer before this returns), and close the
+ * descriptor unless PTIO_FD_NOCLOSE.  Bytes accepted but not yet sent
+ * are dropped: await ptio_flush first.  Returns 0 or close(2)'s error.
+ * Idempotent. */
+ptio_ssize ptio_uring_stream_close(struct ptio_uring_stream *s);
+
+/* The trait objects of S. */
+extern const struct ptio_bufread_vt ptio_uring_stream_bufread_vt;
+extern const struct ptio_write_vt ptio_uring_stream_write_vt;
+
+static inline struct ptio_bufread
+ptio_uring_stream_bufread(struct ptio_uring_stream *s)
+{
+	struct ptio_bufread o;
+
+	o.self = s;
+	o.vt = &ptio_uring_stream_bufread_vt;
+	return o;
+}
+
+static inline struct ptio_write
+ptio_uring_stream_writer(struct ptio_uring_stream *s)
+{
+	struct ptio_write o;
+
+	o.self = s;
+	o.vt = &ptio_uring_stream_write_vt;
+	return o;
+}
+
+static inline struct ptio_ready
+ptio_uring_stream_ready(struct ptio_uring_stream *s)
+{
+	struct ptio_ready o;
+
+	o.self = s;
+	o.vt = &ptio_uring_stream_write_vt.ready;
+	return o;
+}
 
 /* ---- Choosing a backend ------------------------------------------------- */
 
@@ -392,14 +533,24 @@ void ptio_uring_destroy(struct ptio_uring *u);
  *
  * NAME is "poll", "select", "epoll" or "uring"; NULL means the
  * environment variable PTIO_BACKEND if it is set and not empty, else the
- * best backend the host has: epoll on Linux, poll elsewhere.  A name that
- * is no backend is PTIO_EINVAL; a backend this build or host does not
- * have ("epoll" off Linux; "uring" without liburing or where the kernel
- * refuses io_uring) is PTIO_ENOTSUP;
- * one that fails to start returns its error (e.g. PTIO_EMFILE).  A named
- * backend is never replaced by another.  Only the default may fall back
- * (to poll, when epoll exists but cannot start), and then the name says
- * so: "poll (epoll failed: too many open files)".
+ * best backend the host has: uring on Linux when the library was built
+ * with liburing, else epoll on Linux, poll elsewhere.  A name that is no
+ * backend is PTIO_EINVAL; a backend this build or host does not have
+ * ("epoll" off Linux; "uring" without liburing or where the kernel
+ * refuses io_uring) is PTIO_ENOTSUP; one that fails to start returns its
+ * error (e.g. PTIO_EMFILE).  A named backend is never replaced by
+ * another.
+ *
+ * Only the default falls back: from uring to epoll when the kernel
+ * refuses io_uring (ENOSYS: too old or compiled out; EPERM: the
+ * io_uring_disabled sysctl, a seccomp filter such as a container's) or
+ * the ring cannot be made (ENOMEM: the locked-memory limit; EMFILE),
+ * from epoll to poll when epoll cannot start.  The library prints
+ * nothing: the name says so, "epoll (uring refused: operation not
+ * permitted)", and ptio_posix_backend_fallback returns the reason, for a
+ * program to log or to act on.  Under valgrind (3.19 does not follow
+ * io_uring's shared rings) the default passes uring over, and says so:
+ * "epoll (uring skipped under valgrind: operation not supported)".
  *
  * The members are private.  The union leaves room for the backends to
  * come, so that adding them keeps the struct's size.
@@ -415,6 +566,8 @@ struct ptio_posix_backend {
 	int kind;                      /* which member of u is in use, -1 */
 	const char *name;              /* what ptio_posix_backend_name says */
 	char note[64];                 /* the name of a fallback, with why */
+	ptio_ssize fallback;           /* why the default fell back, or 0 */
+	const char *fallback_from;     /* the backend passed over, or NULL */
 };
 
 /* Choose and start a backend in B (see above); 0 with *OUT set to it, or
@@ -426,9 +579,20 @@ ptio_ssize ptio_posix_backend_init(struct ptio_posix_backend *b,
  * Harmless after a failed init, and idempotent. */
 void ptio_posix_backend_destroy(struct ptio_posix_backend *b);
 
-/* The backend B runs, for logs: "poll", "select", "epoll", or a fallback's name
- * with its reason; "none" before a successful init.  Static or in B. */
+/* The backend B runs, for logs: "poll", "select", "epoll", "uring", or
+ * a fallback's name with its reason; "none" before a successful init.
+ * Static or in B. */
 const char *ptio_posix_backend_name(const struct ptio_posix_backend *b);
+
+/* Whether the default fell back (see above): 0 when B runs the best
+ * backend this build has, or a backend was named; else why the better
+ * one was passed over (PTIO_EPERM, PTIO_ENOSYS: the kernel refuses
+ * io_uring; PTIO_ENOMEM, PTIO_EMFILE: it could not start; PTIO_ENOTSUP:
+ * skipped under valgrind), with *FROM (if FROM is not NULL) set to its
+ * name ("uring", "epoll"), else to NULL.  A daemon may log it once at
+ * start-up, or refuse to run without io_uring. */
+ptio_ssize ptio_posix_backend_fallback(const struct ptio_posix_backend *b,
+				       const char **from);
 
 /* ---- TCP helpers -------------------------------------------------------- */
 

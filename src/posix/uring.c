@@ -46,7 +46,11 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <liburing.h>
 
 /* Submission queue entries, and completion queue entries: many more, so
@@ -55,6 +59,11 @@
  * a re-arm each). */
 #define UR_SQ_ENTRIES 256
 #define UR_CQ_ENTRIES 4096
+
+/* The completion streams' pool, unless ptio_uring_set_buffers says
+ * otherwise: 256 buffers of 2 KiB. */
+#define UR_POOL_COUNT 256u
+#define UR_POOL_SIZE  2048u
 
 /* The user data of a cancel request: its own completion is ignored. */
 #define UR_CANCEL UINT64_MAX
@@ -67,6 +76,7 @@
 #define UR_MORE    0x2u /* its request has posted a completion with
 			   IORING_CQE_F_MORE: the file's poll can wait */
 #define UR_SURE    0x4u /* a socket or a pipe: its poll surely waits */
+#define UR_STREAM  0x8u /* a completion stream's (struct ptio_uring_stream) */
 
 /* One descriptor number's entry in the table. */
 struct ptio__uring_entry {
@@ -87,9 +97,22 @@ static struct io_uring *ring_of(struct ptio_uring *u)
 	return u->ring;
 }
 
+/* A request's user data: the attach's generation above, the kind of
+ * request in bits 30-31 and the descriptor below (so descriptors are
+ * below 2^30: ur_grow refuses more). */
+#define UR_POLL 0u /* the multishot poll of a readiness stream */
+#define UR_RECV 1u /* the multishot receive of a completion stream */
+#define UR_SEND 2u /* a completion stream's send */
+#define UR_FD_MASK 0x3FFFFFFFu
+
+static uint64_t ur_data_kind(int fd, uint32_t gen, unsigned kind)
+{
+	return ((uint64_t)gen << 32) | ((uint64_t)kind << 30) | (uint32_t)fd;
+}
+
 static uint64_t ur_data(int fd, uint32_t gen)
 {
-	return ((uint64_t)gen << 32) | (uint32_t)fd;
+	return ur_data_kind(fd, gen, UR_POLL);
 }
 
 /* ---- The table ---------------------------------------------------------- */
@@ -100,6 +123,8 @@ static ptio_ssize ur_grow(struct ptio_uring *u, int fd)
 	size_t want = (size_t)fd + 1, len = u->nwho != 0 ? u->nwho : 64;
 	struct ptio__uring_entry *who;
 
+	if (want > UR_FD_MASK)
+		return PTIO_EINVAL;
 	while (len < want)
 		len *= 2;
 	if (len > SIZE_MAX / sizeof(*who))
@@ -168,6 +193,12 @@ static void ur_unwatch(struct ptio_uring *u, struct ptio__uring_entry *e)
 		u->nattached--;
 	}
 }
+
+/* The completion streams' side (at the end of the file). */
+static bool urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
+		       unsigned kind, const struct io_uring_cqe *cqe);
+static void urs_feed_starved(struct ptio_uring *u);
+static void urs_pool_free(struct ptio_uring *u);
 
 /* ---- Reporting completions ------------------------------------------------ */
 
@@ -249,42 +280,50 @@ static void ur_ended(struct ptio_uring *u, int fd, struct ptio__uring_entry *e,
 
 /* Gather one completion.  A completion for a stream closed since it was
  * posted finds its entry empty, or holding another generation, and is
- * dropped. */
-static void ur_report(struct ptio_uring *u, const struct io_uring_cqe *cqe)
+ * dropped.  False when it can wake no task (see ur_wait). */
+static bool ur_report(struct ptio_uring *u, const struct io_uring_cqe *cqe)
 {
 	uint64_t data = io_uring_cqe_get_data64(cqe);
-	int fd = (int)(uint32_t)data;
-	struct ptio__uring_entry *e;
+	int fd = (int)((uint32_t)data & UR_FD_MASK);
+	unsigned kind = (unsigned)((uint32_t)data >> 30);
+	struct ptio__uring_entry *e = NULL;
 
-	if (data == UR_CANCEL || fd < 0 || (size_t)fd >= u->nwho)
-		return;
-	e = &u->who[fd];
-	if (e->src == NULL || e->gen != (uint32_t)(data >> 32) ||
-	    !(e->flags & UR_WATCHED))
-		return;
+	if (data == UR_CANCEL)
+		return false;
+	if ((size_t)fd < u->nwho && u->who[fd].src != NULL &&
+	    u->who[fd].gen == (uint32_t)(data >> 32) &&
+	    (u->who[fd].flags & UR_WATCHED))
+		e = &u->who[fd];
+	if (kind != UR_POLL)
+		return urs_report(u, e, kind, cqe);
+	if (e == NULL)
+		return false;
 	if (cqe->flags & IORING_CQE_F_MORE) {
 		e->flags |= UR_MORE;
 		ur_gather(u, fd, ur_readiness((unsigned)cqe->res));
-		return;
+		return true;
 	}
 	if (cqe->res > 0 && (e->flags & (UR_MORE | UR_SURE)))
 		ur_gather(u, fd, ur_readiness((unsigned)cqe->res));
 	ur_ended(u, fd, e, cqe->res);
+	return true;
 }
 
-/* Report every completion in the queue. */
-static void ur_reap(struct ptio_uring *u)
+/* Report every completion in the queue; how many may wake a task. */
+static unsigned ur_reap(struct ptio_uring *u)
 {
 	struct io_uring *ring = ring_of(u);
 	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
+	unsigned head, n = 0, woke = 0;
 
 	io_uring_for_each_cqe(ring, head, cqe) {
-		ur_report(u, cqe);
+		woke += ur_report(u, cqe) ? 1u : 0u;
 		n++;
 	}
 	io_uring_cq_advance(ring, n);
+	urs_feed_starved(u);
 	ur_flush(u);
+	return woke;
 }
 
 /* ---- The backend ------------------------------------------------------- */
@@ -296,7 +335,8 @@ static ptio_tick ur_now(struct ptio_backend *be)
 }
 
 /* Submit what is queued and wait for a completion, at most TIMEOUT ms:
- * 0 or a negative errno as liburing returns it. */
+ * 0, -ETIME when the time ran out, or a negative errno as liburing
+ * returns it. */
 static int ur_enter(struct io_uring *ring, uint32_t timeout)
 {
 	struct __kernel_timespec ts;
@@ -314,22 +354,46 @@ static int ur_enter(struct io_uring *ring, uint32_t timeout)
 	ts.tv_sec = timeout / 1000;
 	ts.tv_nsec = (long long)(timeout % 1000) * 1000000;
 	r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
-	return r == -ETIME ? 0 : (r < 0 ? r : 0);
+	return r < 0 ? r : 0;
 }
 
+/* What is left of TIMEOUT ms that began at START, 0 when it is over. */
+static uint32_t ur_left(uint32_t timeout, ptio_tick start)
+{
+	uint32_t spent = ptio_posix_now_ms() - start;
+
+	if (timeout == PTIO_WAIT_FOREVER)
+		return timeout;
+	return spent < timeout ? timeout - spent : 0;
+}
+
+/* Wait until a completion may wake a task, or TIMEOUT runs out.  A send
+ * that completes while nobody waits to write wakes no task, and such
+ * completions come at once after the submission that carried the sends:
+ * returning for them would cost the loop a round and another
+ * io_uring_enter for nothing, so the wait goes on. */
 static ptio_ssize ur_wait(struct ptio_backend *be, uint32_t timeout)
 {
 	struct ptio_uring *u = ur_of(be);
-	int r = ur_enter(ring_of(u), timeout);
+	ptio_tick start = ptio_posix_now_ms();
+	int r;
 
-	/* A signal: return so the loop fires what is due and computes a
-	 * fresh timeout, as poll.c does; completions stay in the queue.
-	 * EBUSY: the completion queue has overflowed and the kernel
-	 * submits nothing more until it is reaped, which is next. */
-	if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN)
-		return (ptio_ssize)r;
-	ur_reap(u);
-	return 0;
+	for (;;) {
+		r = ur_enter(ring_of(u), timeout);
+		/* A signal: return so the loop fires what is due and
+		 * computes a fresh timeout, as poll.c does; completions
+		 * stay in the queue.  EBUSY: the completion queue has
+		 * overflowed and the kernel submits nothing more until it
+		 * is reaped, which is next. */
+		if (r < 0 && r != -EINTR && r != -EBUSY && r != -EAGAIN &&
+		    r != -ETIME)
+			return (ptio_ssize)r;
+		if (ur_reap(u) > 0 || timeout == 0 || r < 0)
+			return 0;
+		timeout = ur_left(timeout, start);
+		if (timeout == 0)
+			return 0;
+	}
 }
 
 /* The core never calls this for an attached source (attach flags it
@@ -443,6 +507,7 @@ static void ur_clear(struct ptio_uring *u)
 	u->nattached = 0;
 	u->gen = 0;
 	u->touched = -1;
+	u->pool = NULL;
 }
 
 /* Set up RING: 0 or a negative errno.  IORING_SETUP_COOP_TASKRUN (5.19)
@@ -476,6 +541,8 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out)
 	u->base.vt = &ur_vt;
 	ur_clear(u);
 	u->refused = 0;
+	u->pool_count = UR_POOL_COUNT;
+	u->pool_size = UR_POOL_SIZE;
 	ring = malloc(sizeof(*ring));
 	if (ring == NULL)
 		return PTIO_ENOMEM;
@@ -503,9 +570,585 @@ void ptio_uring_destroy(struct ptio_uring *u)
 		io_uring_queue_exit(ring_of(u));
 		free(u->ring);
 	}
+	urs_pool_free(u);
 	free(u->who);
 	ur_clear(u);
 }
+
+/* ---- Completion streams ---------------------------------------------------- */
+
+/* A completion stream (ptio/posix.h) keeps a multishot receive armed,
+ * whose buffers the kernel picks from the pool's provided-buffer ring,
+ * and sends from its own buffer with one IORING_OP_SEND at a time.
+ * Its entry in the table is flagged UR_STREAM; its completions carry
+ * UR_RECV or UR_SEND.  The buffers a stream has received and not yet
+ * consumed are queued on it, linked through the pool's link array, so
+ * the queue costs the stream two indices whatever its length.
+ *
+ * The pool counts the buffers queued on streams (HELD).  A receive that
+ * finds the ring empty ends with ENOBUFS: its stream joins the starved
+ * list, and every starved stream's receive is armed again when a buffer
+ * comes back (a consume, a close) or when a batch of completions ends
+ * with fewer buffers held than the pool has (one came back between the
+ * kernel's attempt and the report).  The data waits in the socket
+ * meanwhile. */
+
+#define UR_POOL_MAX_COUNT 32768u
+#define UR_POOL_MAX_SIZE (1024u * 1024u)
+#define UR_BGID 0 /* the one buffer group of a ring */
+
+/* Stream state bits. */
+#define URS_RECV    0x1u /* a receive is armed or queued */
+#define URS_SENDING 0x2u /* a send is in flight */
+#define URS_STARVED 0x4u /* on the starved list */
+
+struct ptio__uring_link {
+	uint32_t len;  /* bytes the kernel put in the buffer */
+	int32_t next;  /* the next buffer queued on the same stream, -1 */
+};
+
+struct ptio__uring_pool {
+	struct io_uring_buf_ring *br; /* the ring the kernel takes from */
+	uint8_t *bufs;                /* COUNT buffers of SIZE bytes */
+	struct ptio__uring_link *link; /* by buffer id */
+	size_t br_bytes, bufs_bytes;
+	size_t size;
+	unsigned count;
+	unsigned held;                /* buffers queued on streams */
+	struct ptio_uring_stream *starved;
+};
+
+static uint8_t *urs_buf(const struct ptio__uring_pool *p, unsigned bid)
+{
+	return p->bufs + (size_t)bid * p->size;
+}
+
+/* Hand buffer BID back to the ring: the kernel may pick it again. */
+static void urs_give_back(struct ptio__uring_pool *p, unsigned bid)
+{
+	io_uring_buf_ring_add(p->br, urs_buf(p, bid), (unsigned)p->size,
+			      (unsigned short)bid,
+			      io_uring_buf_ring_mask(p->count), 0);
+	io_uring_buf_ring_advance(p->br, 1);
+}
+
+static void urs_unmap(struct ptio__uring_pool *p)
+{
+	if (p->br != NULL && p->br != MAP_FAILED)
+		munmap(p->br, p->br_bytes);
+	if (p->bufs != NULL && p->bufs != MAP_FAILED)
+		munmap(p->bufs, p->bufs_bytes);
+	free(p->link);
+	free(p);
+}
+
+static void *urs_map(size_t bytes)
+{
+	return mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+/* Register P's ring with the kernel and fill it: 0 or an error. */
+static ptio_ssize urs_register(struct ptio_uring *u, struct ptio__uring_pool *p)
+{
+	struct io_uring_buf_reg reg;
+	unsigned i;
+	int r;
+
+	io_uring_buf_ring_init(p->br);
+	memset(&reg, 0, sizeof(reg));
+	reg.ring_addr = (uint64_t)(uintptr_t)p->br;
+	reg.ring_entries = p->count;
+	reg.bgid = UR_BGID;
+	r = io_uring_register_buf_ring(ring_of(u), &reg, 0);
+	if (r < 0)
+		return r == -EINVAL ? PTIO_ENOTSUP : (ptio_ssize)r;
+	for (i = 0; i < p->count; i++)
+		io_uring_buf_ring_add(p->br, urs_buf(p, i), (unsigned)p->size,
+				      (unsigned short)i,
+				      io_uring_buf_ring_mask(p->count), (int)i);
+	io_uring_buf_ring_advance(p->br, (int)p->count);
+	return 0;
+}
+
+/* Make U's pool if it has none: 0 or an error.  mmap, not malloc: the
+ * ring must be page-aligned. */
+static ptio_ssize urs_pool_make(struct ptio_uring *u)
+{
+	struct ptio__uring_pool *p;
+	ptio_ssize r;
+
+	if (u->pool != NULL)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return PTIO_ENOMEM;
+	p->count = u->pool_count;
+	p->size = u->pool_size;
+	p->br_bytes = (size_t)p->count * sizeof(struct io_uring_buf);
+	p->bufs_bytes = (size_t)p->count * p->size;
+	p->br = urs_map(p->br_bytes);
+	p->bufs = urs_map(p->bufs_bytes);
+	p->link = calloc(p->count, sizeof(*p->link));
+	if (p->br == MAP_FAILED || p->bufs == MAP_FAILED || p->link == NULL) {
+		urs_unmap(p);
+		return PTIO_ENOMEM;
+	}
+	r = urs_register(u, p);
+	if (r < 0) {
+		urs_unmap(p);
+		return r;
+	}
+	u->pool = p;
+	return 0;
+}
+
+static void urs_pool_free(struct ptio_uring *u)
+{
+	if (u->pool == NULL)
+		return;
+	(void)io_uring_unregister_buf_ring(ring_of(u), UR_BGID);
+	urs_unmap(u->pool);
+	u->pool = NULL;
+}
+
+static struct ptio_uring_stream *urs_of(struct ptio__uring_entry *e)
+{
+	return PTIO_CONTAINER_OF(e->src, struct ptio_uring_stream, src);
+}
+
+static struct ptio_uring *urs_backend(const struct ptio_uring_stream *s)
+{
+	return ur_of(s->loop->backend);
+}
+
+/* Queue S's multishot receive (submitted by the next wait). */
+static ptio_ssize urs_arm_recv(struct ptio_uring *u, struct ptio_uring_stream *s)
+{
+	int fd = (int)s->src.handle;
+	struct io_uring_sqe *sqe = ur_sqe(u);
+
+	if (sqe == NULL)
+		return PTIO_ENOMEM;
+	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = UR_BGID;
+	io_uring_sqe_set_data64(sqe, ur_data_kind(fd, u->who[fd].gen, UR_RECV));
+	s->state |= URS_RECV;
+	return 0;
+}
+
+/* Queue a send of S's accepted bytes not yet sent. */
+static ptio_ssize urs_send(struct ptio_uring *u, struct ptio_uring_stream *s)
+{
+	int fd = (int)s->src.handle;
+	struct io_uring_sqe *sqe = ur_sqe(u);
+
+	if (sqe == NULL)
+		return PTIO_ENOMEM;
+	io_uring_prep_send(sqe, fd, s->sbuf + s->soff, s->slen - s->soff,
+			   MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, ur_data_kind(fd, u->who[fd].gen, UR_SEND));
+	s->sinflight = s->slen;
+	s->state |= URS_SENDING;
+	return 0;
+}
+
+/* A receive that failed, or that S cannot arm (no submission entry):
+ * its reader gets the error after the data queued before it.  Reported
+ * at once, not gathered: this also runs outside a batch (a consume),
+ * where nothing would report what was gathered before S may close. */
+static void urs_read_failed(struct ptio_uring_stream *s, ptio_ssize err)
+{
+	if (s->rend == 0)
+		s->rend = err;
+	ptio_source_ready(&s->src, PTIO_READABLE);
+}
+
+static void urs_starve(struct ptio__uring_pool *p, struct ptio_uring_stream *s)
+{
+	if (s->state & URS_STARVED)
+		return;
+	s->state |= URS_STARVED;
+	s->next_starved = p->starved;
+	p->starved = s;
+}
+
+static void urs_unstarve(struct ptio__uring_pool *p, struct ptio_uring_stream *s)
+{
+	struct ptio_uring_stream **pp;
+
+	if (!(s->state & URS_STARVED))
+		return;
+	for (pp = &p->starved; *pp != NULL; pp = &(*pp)->next_starved)
+		if (*pp == s) {
+			*pp = s->next_starved;
+			break;
+		}
+	s->state &= ~URS_STARVED;
+	s->next_starved = NULL;
+}
+
+/* Arm the receive of every starved stream again, if the ring has a
+ * buffer for them. */
+static void urs_feed_starved(struct ptio_uring *u)
+{
+	struct ptio__uring_pool *p = u->pool;
+	struct ptio_uring_stream *s;
+
+	if (p == NULL || p->starved == NULL || p->held >= p->count)
+		return;
+	while ((s = p->starved) != NULL) {
+		p->starved = s->next_starved;
+		s->next_starved = NULL;
+		s->state &= ~URS_STARVED;
+		if (urs_arm_recv(u, s) < 0)
+			urs_read_failed(s, PTIO_ENOMEM);
+	}
+}
+
+/* Queue buffer BID, holding LEN bytes, on S. */
+static void urs_enqueue(struct ptio__uring_pool *p, struct ptio_uring_stream *s,
+			unsigned bid, uint32_t len)
+{
+	p->link[bid].len = len;
+	p->link[bid].next = -1;
+	if (s->tail >= 0)
+		p->link[s->tail].next = (int32_t)bid;
+	else
+		s->head = (int32_t)bid;
+	s->tail = (int32_t)bid;
+	p->held++;
+}
+
+/* Take the first queued buffer off S and hand it back to the ring. */
+static void urs_dequeue(struct ptio__uring_pool *p, struct ptio_uring_stream *s)
+{
+	unsigned bid = (unsigned)s->head;
+
+	s->head = p->link[bid].next;
+	if (s->head < 0)
+		s->tail = -1;
+	s->off = 0;
+	p->held--;
+	urs_give_back(p, bid);
+}
+
+/* A completion of S's receive. */
+static void urs_received(struct ptio_uring *u, struct ptio_uring_stream *s,
+			 const struct io_uring_cqe *cqe)
+{
+	unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+	int fd = (int)s->src.handle;
+
+	if (cqe->flags & IORING_CQE_F_BUFFER) {
+		if (cqe->res > 0) {
+			urs_enqueue(u->pool, s, bid, (uint32_t)cqe->res);
+			ur_gather(u, fd, PTIO_READABLE);
+		} else {
+			urs_give_back(u->pool, bid);
+		}
+	}
+	if (cqe->flags & IORING_CQE_F_MORE)
+		return;
+	s->state &= ~URS_RECV;
+	if (cqe->res == 0) {
+		s->rend = 1;
+		ur_gather(u, fd, PTIO_READABLE);
+	} else if (cqe->res == -ENOBUFS) {
+		urs_starve(u->pool, s);
+	} else if (cqe->res < 0 && cqe->res != -ECANCELED) {
+		urs_read_failed(s, (ptio_ssize)cqe->res);
+	} else if (urs_arm_recv(u, s) < 0) {
+		/* Ended with data (the completion queue overflowed) or
+		 * cancelled from outside: armed again. */
+		urs_read_failed(s, PTIO_ENOMEM);
+	}
+}
+
+/* A completion of S's send, which sent RES bytes or failed.  True when
+ * it may wake a task: a writer waits, or the send failed. */
+static bool urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
+{
+	s->state &= ~URS_SENDING;
+	if (res <= 0 && s->werr == 0)
+		s->werr = res < 0 ? (ptio_ssize)res : PTIO_EIO;
+	if (s->werr != 0) {
+		s->soff = s->slen = 0;
+	} else {
+		s->soff += (uint32_t)res;
+		if (s->soff == s->slen)
+			s->soff = s->slen = 0;
+		else if (urs_send(u, s) < 0)
+			s->werr = PTIO_ENOMEM;
+	}
+	ur_gather(u, (int)s->src.handle, PTIO_WRITABLE);
+	return s->src.waiter[PTIO_SLOT_WRITE] != NULL || s->werr != 0;
+}
+
+/* A completion of a receive or a send; E is NULL when its stream has
+ * closed since.  A buffer the kernel picked for a closed stream goes
+ * back to the ring.  True when it may wake a task. */
+static bool urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
+		       unsigned kind, const struct io_uring_cqe *cqe)
+{
+	if (e == NULL || !(e->flags & UR_STREAM)) {
+		if ((cqe->flags & IORING_CQE_F_BUFFER) && u->pool != NULL)
+			urs_give_back(u->pool,
+				      cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+		return false;
+	}
+	if (kind == UR_SEND)
+		return urs_sent(u, urs_of(e), cqe->res);
+	urs_received(u, urs_of(e), cqe);
+	return true;
+}
+
+/* ---- Completion streams: the calls ----------------------------------------- */
+
+static void urs_set_closed(struct ptio_uring_stream *s, struct ptio_loop *loop)
+{
+	ptio_source_init(&s->src, 0, PTIO_SOURCE_CLOSED);
+	s->src.handle = -1;
+	s->loop = loop;
+	s->next_starved = NULL;
+	s->head = s->tail = -1;
+	s->off = s->state = 0;
+	s->rend = s->werr = 0;
+	s->sbuf = NULL;
+	s->scap = s->soff = s->sinflight = s->slen = 0;
+}
+
+ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
+				  size_t size)
+{
+	struct ptio_uring *u;
+
+	if (loop->backend->vt != &ur_vt)
+		return PTIO_ENOTSUP;
+	if (count == 0 || count > UR_POOL_MAX_COUNT ||
+	    (count & (count - 1)) != 0 || size == 0 || size > UR_POOL_MAX_SIZE)
+		return PTIO_EINVAL;
+	u = ur_of(loop->backend);
+	if (u->pool != NULL)
+		return PTIO_EBUSY;
+	u->pool_count = count;
+	u->pool_size = size;
+	return 0;
+}
+
+/* FD is a stream socket, made non-blocking: 0 or an error. */
+static ptio_ssize urs_check_fd(int fd)
+{
+	int type = 0, fl;
+	socklen_t len = sizeof(type);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return PTIO_EBADF;
+	if (!S_ISSOCK(st.st_mode) ||
+	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_STREAM)
+		return PTIO_ENOTSOCK;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return ptio__errno();
+	return 0;
+}
+
+/* Give FD's entry to S and arm its receive: 0 or an error. */
+static ptio_ssize urs_join(struct ptio_uring *u, struct ptio_uring_stream *s,
+			   int fd)
+{
+	struct ptio__uring_entry *e;
+	ptio_ssize r;
+
+	if ((size_t)fd >= u->nwho) {
+		r = ur_grow(u, fd);
+		if (r < 0)
+			return r;
+	}
+	e = &u->who[fd];
+	if (e->src != NULL)
+		return PTIO_EBUSY;
+	e->src = &s->src;
+	e->gen = ++u->gen;
+	e->flags = UR_STREAM | UR_SURE;
+	r = urs_arm_recv(u, s);
+	if (r < 0) {
+		e->src = NULL;
+		e->flags = 0;
+		return r;
+	}
+	e->flags |= UR_WATCHED;
+	u->nattached++;
+	return 0;
+}
+
+ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
+				  struct ptio_loop *loop, int fd,
+				  unsigned flags, void *sendbuf,
+				  size_t sendcap)
+{
+	struct ptio_uring *u;
+	ptio_ssize r;
+
+	urs_set_closed(s, loop);
+	if (loop->backend->vt != &ur_vt)
+		return PTIO_ENOTSUP;
+	if ((flags & ~PTIO_FD_NOCLOSE) != 0 || sendbuf == NULL ||
+	    sendcap == 0 || sendcap > UINT32_MAX)
+		return PTIO_EINVAL;
+	r = urs_check_fd(fd);
+	if (r < 0)
+		return r;
+	u = ur_of(loop->backend);
+	r = urs_pool_make(u);
+	if (r < 0)
+		return r;
+	ptio_source_init(&s->src, PTIO_WRITABLE, 0);
+	s->src.handle = fd;
+	s->src.oflags = (uint8_t)flags;
+	s->sbuf = sendbuf;
+	s->scap = (uint32_t)sendcap;
+	r = urs_join(u, s, fd);
+	if (r < 0)
+		urs_set_closed(s, loop);
+	return r;
+}
+
+/* Cancel every request on FD now: the kernel lets go of the file and
+ * of the send buffer before the stream's memory may be reused. */
+static void urs_cancel_all(struct ptio_uring *u, int fd)
+{
+	struct io_uring_sqe *sqe = ur_sqe(u);
+
+	if (sqe == NULL)
+		return;
+	io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, UR_CANCEL);
+	(void)io_uring_submit_and_get_events(ring_of(u));
+}
+
+ptio_ssize ptio_uring_stream_close(struct ptio_uring_stream *s)
+{
+	int fd = (int)s->src.handle;
+	struct ptio_uring *u;
+	struct ptio__uring_entry *e;
+
+	if (fd < 0)
+		return 0;
+	ptio_source_close(&s->src);
+	u = urs_backend(s);
+	e = &u->who[fd];
+	urs_unstarve(u->pool, s);
+	while (s->head >= 0)
+		urs_dequeue(u->pool, s);
+	urs_cancel_all(u, fd);
+	ur_unwatch(u, e);
+	e->src = NULL;
+	e->flags = 0;
+	s->src.handle = -1;
+	urs_feed_starved(u);
+	if (s->src.oflags & PTIO_FD_NOCLOSE)
+		return 0;
+	if (close(fd) < 0 && errno != EINTR)
+		return ptio__errno();
+	return 0;
+}
+
+static ptio_ssize urs_fill_buf(void *self, const uint8_t **data)
+{
+	struct ptio_uring_stream *s = self;
+	const struct ptio__uring_pool *p;
+
+	if (s->src.handle < 0)
+		return PTIO_ECLOSED;
+	if (s->head >= 0) {
+		p = urs_backend(s)->pool;
+		*data = urs_buf(p, (unsigned)s->head) + s->off;
+		return (ptio_ssize)(p->link[s->head].len - s->off);
+	}
+	if (s->rend != 0)
+		return s->rend > 0 ? 0 : s->rend;
+	ptio_source_clear(&s->src, PTIO_READABLE);
+	return PTIO_WOULD_BLOCK;
+}
+
+static void urs_consume(void *self, size_t n)
+{
+	struct ptio_uring_stream *s = self;
+	struct ptio_uring *u;
+	uint32_t avail;
+
+	if (s->src.handle < 0 || s->head < 0)
+		return;
+	u = urs_backend(s);
+	avail = u->pool->link[s->head].len - s->off;
+	if (n < avail) {
+		s->off += (uint32_t)n;
+		return;
+	}
+	urs_dequeue(u->pool, s);
+	urs_feed_starved(u);
+}
+
+static ptio_ssize urs_write(void *self, const void *buf, size_t len)
+{
+	struct ptio_uring_stream *s = self;
+	uint32_t room, n;
+	ptio_ssize r;
+
+	if (s->src.handle < 0)
+		return PTIO_ECLOSED;
+	if (s->werr != 0)
+		return s->werr;
+	if (len == 0)
+		return 0;
+	room = s->scap - s->slen;
+	if (room == 0) {
+		ptio_source_clear(&s->src, PTIO_WRITABLE);
+		return PTIO_WOULD_BLOCK;
+	}
+	n = len < room ? (uint32_t)len : room;
+	memcpy(s->sbuf + s->slen, buf, n);
+	s->slen += n;
+	if (!(s->state & URS_SENDING)) {
+		r = urs_send(urs_backend(s), s);
+		if (r < 0) {
+			s->slen -= n;
+			return r;
+		}
+	}
+	return (ptio_ssize)n;
+}
+
+static ptio_ssize urs_flush(void *self)
+{
+	struct ptio_uring_stream *s = self;
+
+	if (s->src.handle < 0)
+		return PTIO_ECLOSED;
+	if (s->werr != 0)
+		return s->werr;
+	if (s->slen == 0)
+		return 0;
+	ptio_source_clear(&s->src, PTIO_WRITABLE);
+	return PTIO_WOULD_BLOCK;
+}
+
+const struct ptio_bufread_vt ptio_uring_stream_bufread_vt = {
+	.ready = { .poll_ready = ptio_source_poll_ready },
+	.nb_fill_buf = urs_fill_buf,
+	.consume = urs_consume,
+};
+
+const struct ptio_write_vt ptio_uring_stream_write_vt = {
+	.ready = { .poll_ready = ptio_source_poll_ready },
+	.nb_write = urs_write,
+	.nb_flush = urs_flush,
+};
+
 
 #else /* !HAVE_LIBURING */
 
@@ -520,6 +1163,7 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out)
 	u->gen = 0;
 	u->touched = -1;
 	u->refused = 0;
+	u->pool = NULL;
 	return PTIO_ENOTSUP;
 }
 
@@ -527,5 +1171,69 @@ void ptio_uring_destroy(struct ptio_uring *u)
 {
 	(void)u;
 }
+
+/* Without liburing no completion stream ever opens. */
+ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
+				  size_t size)
+{
+	(void)loop;
+	(void)count;
+	(void)size;
+	return PTIO_ENOTSUP;
+}
+
+ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
+				  struct ptio_loop *loop, int fd,
+				  unsigned flags, void *sendbuf,
+				  size_t sendcap)
+{
+	(void)fd;
+	(void)flags;
+	(void)sendbuf;
+	(void)sendcap;
+	ptio_source_init(&s->src, 0, PTIO_SOURCE_CLOSED);
+	s->src.handle = -1;
+	s->loop = loop;
+	return PTIO_ENOTSUP;
+}
+
+ptio_ssize ptio_uring_stream_close(struct ptio_uring_stream *s)
+{
+	(void)s;
+	return 0;
+}
+
+static ptio_ssize urs_fill_buf(void *self, const uint8_t **data)
+{
+	(void)self;
+	(void)data;
+	return PTIO_ECLOSED;
+}
+
+static void urs_consume(void *self, size_t n)
+{
+	(void)self;
+	(void)n;
+}
+
+static ptio_ssize urs_write(void *self, const void *buf, size_t len)
+{
+	(void)self;
+	(void)buf;
+	(void)len;
+	return PTIO_ECLOSED;
+}
+
+const struct ptio_bufread_vt ptio_uring_stream_bufread_vt = {
+	.ready = { .poll_ready = ptio_source_poll_ready },
+	.nb_fill_buf = urs_fill_buf,
+	.consume = urs_consume,
+};
+
+const struct ptio_write_vt ptio_uring_stream_write_vt = {
+	.ready = { .poll_ready = ptio_source_poll_ready },
+	.nb_write = urs_write,
+};
+
 
 #endif /* HAVE_LIBURING */
