@@ -444,6 +444,18 @@ const char *ptio_posix_backend_name(const struct ptio_posix_backend *b);
 ptio_ssize ptio_tcp_listen(struct ptio_fd *f, struct ptio_loop *loop,
 			   const char *host, uint16_t port, int backlog);
 
+/* ptio_tcp_listen_opts flags. */
+#define PTIO_TCP_REUSEPORT 0x1u /* SO_REUSEPORT: several sockets (one per
+				   thread and loop, say) listen on one port
+				   and the kernel spreads the connections
+				   among them; every one must set it */
+
+/* ptio_tcp_listen with FLAGS (PTIO_TCP_*; any other bit is PTIO_EINVAL;
+ * PTIO_ENOTSUP for PTIO_TCP_REUSEPORT on a host without it). */
+ptio_ssize ptio_tcp_listen_opts(struct ptio_fd *f, struct ptio_loop *loop,
+				const char *host, uint16_t port, int backlog,
+				unsigned flags);
+
 /* The local port of a socket stream, or an error. */
 ptio_ssize ptio_tcp_port(struct ptio_fd *f);
 
