@@ -338,6 +338,12 @@ test/firmware: $(PORT_FIRMWARE) Makefile
 EXTRA_DIST += test/echo-test.sh test/netcat-test.sh test/line-chat-test.sh \
 	test/sample-lib.sh
 
+## An idle echo-server makes no system call (strace counts them for 2 s;
+## skipped without strace).  echo-server --threads is run per backend
+## (echo-threads-test, below).
+PARALLEL_TESTS += test/echo-idle-test.sh
+EXTRA_DIST += test/echo-idle-test.sh test/echo-threads-test.sh
+
 ## The flood test: while one connection floods an echo server (its reads
 ## never block), a new connection must still get its echo within 50 ms.
 ## test/flood-probe floods and times the probes; test/fair-echo is the
@@ -370,18 +376,22 @@ BACKEND_TESTS = \
 	test/on-poll/check-fd test/on-poll/check-tcp \
 	test/on-poll/check-waker \
 	test/on-poll/echo-test test/on-poll/netcat-test \
+	test/on-poll/echo-threads-test \
 	test/on-poll/line-chat-test \
 	test/on-select/check-fd test/on-select/check-tcp \
 	test/on-select/check-waker \
 	test/on-select/echo-test test/on-select/netcat-test \
+	test/on-select/echo-threads-test \
 	test/on-select/line-chat-test \
 	test/on-epoll/check-fd test/on-epoll/check-tcp \
 	test/on-epoll/check-waker \
 	test/on-epoll/echo-test test/on-epoll/netcat-test \
+	test/on-epoll/echo-threads-test \
 	test/on-epoll/line-chat-test \
 	test/on-uring/check-fd test/on-uring/check-tcp \
 	test/on-uring/check-waker \
 	test/on-uring/echo-test test/on-uring/netcat-test \
+	test/on-uring/echo-threads-test \
 	test/on-uring/line-chat-test
 FAIR_TESTS = test/on-poll/check-fair test/on-select/check-fair \
 	test/on-epoll/check-fair test/on-uring/check-fair
