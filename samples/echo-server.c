@@ -4,7 +4,7 @@
  *
  *   echo-server [--port N] [--host ADDR] [--mode ergonomic|scratch|ring]
  *               [--max-conns N] [--report-at N] [--exit-after N]
- *               [--drain-ms MS] [--backend NAME]
+ *               [--drain-ms MS] [--backend NAME] [--threads N]
  *
  * The first line on stdout is "port N" (the port really bound, so
  * --port 0 lets the system pick one), the second "backend NAME": the
@@ -45,12 +45,29 @@
  * (default 2000).  The exit status is 0 when every connection ended, 3 when
  * some were still open at the drain deadline, 1 on a setup error.
  *
+ * Signals come into the loop through a signal source (ptio_signals_next)
+ * and reach each server through its waker, so an idle server sleeps in
+ * its backend and makes no system call at all: no timer ticks.
+ *
+ * One loop per core: --threads N runs N serving threads, each with its
+ * own backend, loop, scratch buffer and listening socket, all bound to
+ * one port with SO_REUSEPORT, so that the kernel spreads the connections
+ * among them.  The main thread then runs a loop of its own that only
+ * turns signals into wakes of the servers and waits for them to end;
+ * the statistics line sums every thread's, and --exit-after counts each
+ * thread's connections (the first thread to reach it stops them all).
+ * The heap report is the calling thread's view (glibc's mallinfo2 counts
+ * the main arena only).  Without --threads the one server runs on the
+ * main thread, whose loop carries the signal tasks too.
+ *
  * The file is divided into: options and statistics, heap measurement, the
- * two connection styles, accepting, housekeeping (signals, report,
- * shutdown), and main.
+ * two connection styles, accepting, control (signals, stopping, the
+ * serving threads), housekeeping (report, shutdown), and main.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #ifdef HAVE_MALLINFO2
 #include <malloc.h>
 #endif
@@ -89,19 +106,28 @@ static struct {
 	size_t exit_after;  /* 0: run until a signal */
 	uint32_t drain_ms;
 	const char *backend; /* NULL: PTIO_BACKEND, or the host's best */
-} opt = { "127.0.0.1", 0, MODE_SCRATCH, 0, 0, 0, 2000, NULL };
+	unsigned threads;    /* 0: serve on the main thread */
+} opt = { "127.0.0.1", 0, MODE_SCRATCH, 0, 0, 0, 2000, NULL, 0 };
+
+/* What each serving thread has for itself (with --threads, one copy per
+ * thread; without, the main thread's only). */
+#define SERVER_LOCAL _Thread_local
 
 /* The server's state: one loop, one listener, one accepting task and one
  * housekeeping task, all static so that the heap holds nothing but what
  * the connections cost. */
-static struct {
+static SERVER_LOCAL struct {
 	struct ptio_posix_backend backend;
 	struct ptio_loop loop;
 	struct ptio_fd listener;
 	struct ptio_timed_task accept_task;  /* timed: it may back off */
 	struct ptio_op accept_op;
-	struct ptio_timed_task house_task;   /* timed: it ticks */
+	struct ptio_timed_task house_task;   /* timed: the drain deadline */
 	struct ptio_op house_op;
+	struct ptio_waker waker;  /* wakes the housekeeping task: a signal
+				     (from the main thread), a stop, the
+				     last connection gone while draining */
+	unsigned report_seen;     /* the last SIGUSR1 reported (ctl) */
 	ptio_tick drain_until;
 	long heap_base;         /* heap in use before the first accept */
 	size_t nconns;          /* connections open */
@@ -111,6 +137,7 @@ static struct {
 	size_t closed;
 	size_t failed;          /* connections that ended with an error */
 	size_t overflows;       /* scratch writes that fell short */
+	bool loop_ready;        /* the backend and loop are up */
 	bool listening;         /* the listener is open */
 	bool reported;          /* the --report-at report was printed */
 	bool draining;
@@ -120,10 +147,10 @@ static struct {
 /* The shared scratch buffer of the memory-sensitive path: one for the
  * whole server, however many connections it has.  Not on the heap, like
  * the rest of the server's fixed state. */
-static uint8_t scratch[64 * 1024];
+static SERVER_LOCAL uint8_t scratch[64 * 1024];
 
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t report_requested;
+static void request_stop(void);
+static void house_poke(void);
 
 /* ---- Heap measurement ------------------------------------------------- */
 
@@ -189,7 +216,9 @@ static void conn_ended(ptio_ssize result)
 	if (result < 0 && result != PTIO_ECONNRESET && result != PTIO_EPIPE)
 		srv.failed++;
 	if (opt.exit_after > 0 && srv.closed >= opt.exit_after)
-		stop_requested = 1;
+		request_stop();
+	if (srv.draining && srv.nconns == 0)
+		house_poke();
 }
 
 /* ---- Connection memory ---------------------------------------------------
@@ -281,7 +310,7 @@ static void pool_destroy(struct pool *p)
 	p->free = NULL;
 }
 
-static struct pool conn_pool;
+static SERVER_LOCAL struct pool conn_pool;
 
 /* ---- Ergonomic connections ---------------------------------------------- */
 
@@ -381,7 +410,7 @@ struct overflow {
 /* Held-up writes are rare, so they live in one list the server searches,
  * not behind a pointer in every connection: an idle connection holds just
  * its task and its stream. */
-static struct overflow *overflows;
+static SERVER_LOCAL struct overflow *overflows;
 
 struct scratch_conn {
 	struct ptio_task task;  /* plain (no timer), and no op:
@@ -673,6 +702,10 @@ static void conn_start(int fd)
 	}
 	srv.nconns++;
 	srv.accepted++;
+	/* The housekeeping task sleeps until woken: tell it the report's
+	 * count is reached. */
+	if (opt.report_at > 0 && !srv.reported && srv.nconns == opt.report_at)
+		house_poke();
 }
 
 /* True for the errors that mean "out of descriptors or memory for now". */
@@ -706,46 +739,168 @@ static ptio_ssize accept_fn(struct ptio_task *t)
 	PTIO_END(&t->pt);
 }
 
+/* ---- Control: signals, stopping, the serving threads -------------------- */
+
+/* A server as the main thread sees it: one per serving thread, or the one
+ * of the main thread. */
+struct server_ref {
+	pthread_t th;
+	struct ptio_waker *waker;  /* its server's waker while open (ctl.lock) */
+	bool ready;                /* set up (or failed to): ctl.lock */
+	int status;                /* 0, 1 (setup), 3 (drain timed out) */
+	uint16_t port;             /* the port its listener has */
+	char backend[96];          /* its backend's name */
+	/* Its statistics, copied when its loop has ended. */
+	size_t accepted, refused, closed, failed, overflows, nconns;
+};
+
+/* What the threads share.  The signal source and the main waker belong
+ * to the main thread's loop; any thread may wake that waker. */
+static struct {
+	struct ptio_signals sigs;
+	struct ptio_waker waker;     /* wakes ctl_fn: a stop, a server ended */
+	struct ptio_task sig_task;
+	struct ptio_op sig_op;
+	struct ptio_task ctl_task;
+	struct ptio_op ctl_op;
+	pthread_mutex_t lock;        /* the refs' waker and ready */
+	pthread_cond_t cond;         /* a ref became ready */
+	struct server_ref *refs;
+	size_t nrefs;
+	atomic_int stop;             /* a stop was asked */
+	atomic_uint report_gen;      /* SIGUSR1s so far */
+	atomic_size_t ended;         /* serving threads whose loop ended */
+	bool stopping;               /* main thread: the stop went out */
+} ctl = { .lock = PTHREAD_MUTEX_INITIALIZER,
+	  .cond = PTHREAD_COND_INITIALIZER };
+
+/* Wake this thread's housekeeping task. */
+static void house_poke(void)
+{
+	(void)ptio_waker_wake(&srv.waker);
+}
+
+/* Wake every server's housekeeping task (main thread). */
+static void servers_wake(void)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ctl.lock);
+	for (i = 0; i < ctl.nrefs; i++)
+		if (ctl.refs[i].waker != NULL)
+			(void)ptio_waker_wake(ctl.refs[i].waker);
+	pthread_mutex_unlock(&ctl.lock);
+}
+
+/* Ask every server to stop (any thread). */
+static void request_stop(void)
+{
+	atomic_store(&ctl.stop, 1);
+	(void)ptio_waker_wake(&ctl.waker);
+}
+
+/* Turn signals into requests: SIGUSR1 a heap report from every server,
+ * SIGTERM and SIGINT a stop.  Aborted once the stop went out (a second
+ * SIGTERM is then read by nobody, and harms nothing). */
+static ptio_ssize sig_fn(struct ptio_task *t)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&t->pt);
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r, ptio_signals_next(&ctl.sig_op,
+							&ctl.sigs));
+		if (r < 0)
+			break;
+		if (r == SIGUSR1) {
+			atomic_fetch_add(&ctl.report_gen, 1);
+			servers_wake();
+		} else {
+			request_stop();
+		}
+	}
+	PTIO_END(&t->pt);
+}
+
+/* Pass a stop on to the servers; with serving threads, wait for all of
+ * them to end (each one's loop wakes this task as it ends). */
+static ptio_ssize ctl_fn(struct ptio_task *t)
+{
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&t->pt);
+	for (;;) {
+		PTIO_AWAIT(&t->pt, r, ptio_waker_wait(&ctl.ctl_op,
+						      &ctl.waker));
+		if (r < 0)
+			break;
+		if (atomic_load(&ctl.stop) && !ctl.stopping) {
+			ctl.stopping = true;
+			servers_wake();
+			ptio_task_abort(&ctl.sig_task);
+		}
+		if (opt.threads == 0 ? ctl.stopping :
+		    atomic_load(&ctl.ended) == ctl.nrefs)
+			break;
+	}
+	PTIO_END(&t->pt);
+}
+
+/* Open the signal source and the main waker on LOOP and start their
+ * tasks; 0 or 1 with a message. */
+static int ctl_open(struct ptio_loop *loop)
+{
+	static const int signos[] = { SIGTERM, SIGINT, SIGUSR1 };
+	ptio_ssize r;
+
+	r = ptio_signals_open(&ctl.sigs, loop, signos, 3);
+	if (r >= 0) {
+		r = ptio_waker_open(&ctl.waker, loop);
+		if (r < 0)
+			ptio_signals_close(&ctl.sigs);
+	}
+	if (r < 0) {
+		fprintf(stderr, "echo-server: signals: %s\n",
+			ptio_strerror(r));
+		return 1;
+	}
+	ptio_op_init(&ctl.sig_op, &ctl.sig_task);
+	ptio_task_start(loop, &ctl.sig_task, sig_fn);
+	ptio_op_init(&ctl.ctl_op, &ctl.ctl_task);
+	ptio_task_start(loop, &ctl.ctl_task, ctl_fn);
+	return 0;
+}
+
+static void ctl_close(void)
+{
+	ptio_signals_close(&ctl.sigs);
+	ptio_waker_close(&ctl.waker);
+}
+
 /* ---- Housekeeping ---------------------------------------------------------- */
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static void on_report(int sig)
-{
-	(void)sig;
-	report_requested = 1;
-}
-
-/* No SA_RESTART: a signal cuts the backend's wait short.  Either way the
- * housekeeping task looks at the flags every HOUSE_TICK ms. */
-static void signals_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_report;
-	sigaction(SIGUSR1, &sa, NULL);
-}
 
 #define HOUSE_TICK 10
 
-/* Print the report once --report-at connections are open and all idle. */
+/* True while --report-at N connections are open but not all idle yet:
+ * the connections just accepted have not reached their first await,
+ * and nothing wakes the housekeeping task when they do. */
+static bool report_due(void)
+{
+	return opt.report_at > 0 && !srv.reported &&
+	       srv.nconns >= opt.report_at;
+}
+
+/* Print a report for each SIGUSR1 since the last, and once when
+ * --report-at connections are open and all idle. */
 static void house_check_report(void)
 {
-	if (report_requested) {
-		report_requested = 0;
+	unsigned gen = atomic_load(&ctl.report_gen);
+
+	if (gen != srv.report_seen) {
+		srv.report_seen = gen;
 		heap_report();
 	}
-	if (opt.report_at > 0 && !srv.reported &&
-	    srv.nconns >= opt.report_at && srv.nidle == srv.nconns) {
+	if (report_due() && srv.nidle == srv.nconns) {
 		srv.reported = true;
 		heap_report();
 	}
@@ -762,17 +917,34 @@ static void house_begin_drain(void)
 	srv.listening = false;
 }
 
-/* The housekeeping task: a 10 ms tick that turns signals into actions
- * (the handlers only set flags) and ends the loop at shutdown. */
+/* The deadline of the housekeeping task's next wait: the drain's, a
+ * short tick while a --report-at report waits for its connections to
+ * settle, else none (an idle server sleeps). */
+static void house_arm(struct ptio_timed_task *tt)
+{
+	if (srv.draining)
+		ptio_task_set_deadline(tt, srv.drain_until);
+	else if (report_due())
+		ptio_task_set_timeout(tt, HOUSE_TICK);
+	else
+		ptio_task_clear_deadline(tt);
+}
+
+/* The housekeeping task: sleeps on the server's waker, turns what woke
+ * it into actions, and ends the server at shutdown. */
 static ptio_ssize house_fn(struct ptio_task *t)
 {
 	ptio_ssize r = 0;
 
 	PTIO_BEGIN(&t->pt);
 	for (;;) {
-		PTIO_AWAIT(&t->pt, r, ptio_sleep(&srv.house_op, HOUSE_TICK));
+		house_arm(ptio_task_timed(t));
+		PTIO_AWAIT(&t->pt, r, ptio_waker_wait(&srv.house_op,
+						      &srv.waker));
+		if (r < 0 && r != PTIO_ETIMEDOUT)
+			break;
 		house_check_report();
-		if (stop_requested && !srv.draining)
+		if (atomic_load(&ctl.stop) && !srv.draining)
 			house_begin_drain();
 		if (srv.draining && srv.nconns == 0)
 			break;
@@ -782,7 +954,169 @@ static ptio_ssize house_fn(struct ptio_task *t)
 			ptio_loop_stop(&srv.loop);
 		}
 	}
-	PTIO_END_WITH(&t->pt, r);
+	ptio_task_clear_deadline(ptio_task_timed(t));
+	PTIO_END_WITH(&t->pt, r < 0 ? r : 0);
+}
+
+/* ---- Serving ---------------------------------------------------------------- */
+
+/* Start this thread's backend and loop (with its scratch buffer); 0 or 1
+ * with a message. */
+static int loop_open(void)
+{
+	struct ptio_backend *be;
+	ptio_ssize r;
+
+	r = ptio_posix_backend_init(&srv.backend, opt.backend, &be);
+	if (r < 0) {
+		fprintf(stderr, "echo-server: backend %s: %s\n",
+			opt.backend != NULL ? opt.backend : "(default)",
+			ptio_strerror(r));
+		return 1;
+	}
+	ptio_loop_init(&srv.loop, be);
+	ptio_loop_set_scratch(&srv.loop, scratch, sizeof scratch);
+	return 0;
+}
+
+/* Open this thread's server on PORT: its waker and its listener (FLAGS
+ * for ptio_tcp_listen_opts), and describe it in REF.  0 or 1 with a
+ * message. */
+static int server_open(struct server_ref *ref, uint16_t port, unsigned flags)
+{
+	ptio_ssize r;
+
+	if (loop_open() != 0)
+		return 1;
+	srv.loop_ready = true;
+	r = ptio_waker_open(&srv.waker, &srv.loop);
+	if (r >= 0)
+		r = ptio_tcp_listen_opts(&srv.listener, &srv.loop, opt.host,
+					 port, 4096, flags);
+	srv.listening = r >= 0;
+	if (r >= 0)
+		r = ptio_tcp_port(&srv.listener);
+	if (r < 0) {
+		fprintf(stderr, "echo-server: listen on %s:%u: %s\n", opt.host,
+			port, ptio_strerror(r));
+		return 1;
+	}
+	ref->port = (uint16_t)r;
+	snprintf(ref->backend, sizeof ref->backend, "%s",
+		 ptio_posix_backend_name(&srv.backend));
+	pthread_mutex_lock(&ctl.lock);
+	ref->waker = &srv.waker;
+	pthread_mutex_unlock(&ctl.lock);
+	return 0;
+}
+
+/* Serve until shutdown; 0, 1 (a loop error) or 3 (drain timed out).
+ * REF gets the statistics. */
+static int server_run(struct server_ref *ref)
+{
+	ptio_ssize r;
+
+	/* Everything the server needs whatever its load exists by now,
+	 * stdout's buffer included: what the heap grows by from here on is
+	 * what the connections cost. */
+	pool_init(&conn_pool, conn_size());
+	srv.heap_base = heap_in_use();
+	ptio_op_init(&srv.accept_op, &srv.accept_task.task);
+	ptio_timed_task_start(&srv.loop, &srv.accept_task, accept_fn);
+	ptio_op_init(&srv.house_op, &srv.house_task.task);
+	ptio_timed_task_start(&srv.loop, &srv.house_task, house_fn);
+	r = ptio_loop_run(&srv.loop, PTIO_RUN_DEFAULT);
+	ref->accepted = srv.accepted;
+	ref->refused = srv.refused;
+	ref->closed = srv.closed;
+	ref->failed = srv.failed;
+	ref->overflows = srv.overflows;
+	ref->nconns = srv.nconns;
+	if (r < 0) {
+		fprintf(stderr, "echo-server: loop: %s\n", ptio_strerror(r));
+		return 1;
+	}
+	return srv.forced ? 3 : 0;
+}
+
+/* Close what server_open and server_run left.  After a drain that timed
+ * out the connections are abandoned: the process is about to exit and
+ * the system closes their descriptors. */
+static void server_close(struct server_ref *ref)
+{
+	pthread_mutex_lock(&ctl.lock);
+	ref->waker = NULL;
+	pthread_mutex_unlock(&ctl.lock);
+	if (srv.listening)
+		ptio_fd_close(&srv.listener);
+	srv.listening = false;
+	if (srv.forced || !srv.loop_ready)
+		return;
+	ptio_waker_close(&srv.waker);
+	ptio_posix_backend_destroy(&srv.backend);
+	pool_destroy(&conn_pool);
+}
+
+/* A serving thread (--threads): the first binds opt.port, the others the
+ * port the first got, all with SO_REUSEPORT. */
+static void *server_thread(void *arg)
+{
+	struct server_ref *ref = arg;
+	uint16_t port = ref == &ctl.refs[0] ? (uint16_t)opt.port :
+					      ctl.refs[0].port;
+	int status = server_open(ref, port, PTIO_TCP_REUSEPORT);
+
+	pthread_mutex_lock(&ctl.lock);
+	ref->status = status;
+	ref->ready = true;
+	pthread_cond_broadcast(&ctl.cond);
+	pthread_mutex_unlock(&ctl.lock);
+	if (status == 0)
+		ref->status = server_run(ref);
+	if (ref->status == 1)
+		request_stop(); /* the others would wait for ever */
+	server_close(ref);
+	atomic_fetch_add(&ctl.ended, 1);
+	(void)ptio_waker_wake(&ctl.waker);
+	return NULL;
+}
+
+/* Start serving thread I and wait until it has set up; its status. */
+static int server_thread_start(size_t i)
+{
+	struct server_ref *ref = &ctl.refs[i];
+	int status;
+
+	if (pthread_create(&ref->th, NULL, server_thread, ref) != 0) {
+		fprintf(stderr, "echo-server: cannot start a thread\n");
+		return -1;
+	}
+	pthread_mutex_lock(&ctl.lock);
+	while (!ref->ready)
+		pthread_cond_wait(&ctl.cond, &ctl.lock);
+	status = ref->status;
+	pthread_mutex_unlock(&ctl.lock);
+	return status;
+}
+
+static void print_stats(void)
+{
+	size_t a = 0, rf = 0, c = 0, f = 0, o = 0, open = 0, i;
+	bool forced = false;
+
+	for (i = 0; i < ctl.nrefs; i++) {
+		a += ctl.refs[i].accepted;
+		rf += ctl.refs[i].refused;
+		c += ctl.refs[i].closed;
+		f += ctl.refs[i].failed;
+		o += ctl.refs[i].overflows;
+		open += ctl.refs[i].nconns;
+		forced |= ctl.refs[i].status == 3;
+	}
+	printf("stats accepted %zu refused %zu closed %zu failed %zu "
+	       "overflows %zu\n", a, rf, c, f, o);
+	if (forced)
+		printf("drain timed out with %zu connections open\n", open);
 }
 
 /* ---- Main ------------------------------------------------------------------ */
@@ -794,7 +1128,8 @@ static void usage(FILE *to)
 		"[--mode ergonomic|scratch|ring]\n"
 		"                   [--max-conns N] [--report-at N] "
 		"[--exit-after N] [--drain-ms MS]\n"
-		"                   [--backend poll|select|epoll|uring]\n");
+		"                   [--backend poll|select|epoll|uring] "
+		"[--threads N]\n");
 }
 
 /* Parse a decimal option value in [0, MAX] or exit with a message. */
@@ -825,6 +1160,7 @@ static void parse_args(int argc, char **argv)
 		{ "exit-after", required_argument, NULL, 'x' },
 		{ "drain-ms", required_argument, NULL, 'd' },
 		{ "backend", required_argument, NULL, 'b' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -853,6 +1189,9 @@ static void parse_args(int argc, char **argv)
 							   PTIO_TICK_MAX_DELAY);
 		else if (ch == 'b')
 			opt.backend = optarg;
+		else if (ch == 't')
+			opt.threads = (unsigned)parse_num("threads", optarg,
+							  256);
 		else if (ch == 'h') {
 			usage(stdout);
 			exit(0);
@@ -879,79 +1218,88 @@ static void raise_fd_limit(void)
 	}
 }
 
-static int serve(void)
+static void print_start(const struct server_ref *ref)
 {
-	ptio_ssize r;
-
-	/* Out of descriptors, a client is closed at once rather than left
-	 * in the backlog with no answer (accept_fn then backs off). */
-	r = ptio_tcp_reserve_fd(true);
-	if (r >= 0)
-		r = ptio_tcp_listen(&srv.listener, &srv.loop, opt.host,
-				    (uint16_t)opt.port, 4096);
-	srv.listening = r >= 0;
-	if (r >= 0)
-		r = ptio_tcp_port(&srv.listener);
-	if (r < 0) {
-		fprintf(stderr, "echo-server: listen on %s:%u: %s\n", opt.host,
-			opt.port, ptio_strerror(r));
-		return 1;
-	}
-	printf("port %ld\nbackend %s\n", (long)r,
-	       ptio_posix_backend_name(&srv.backend));
+	printf("port %u\nbackend %s\n", (unsigned)ref->port, ref->backend);
+	if (opt.threads > 0)
+		printf("threads %u\n", opt.threads);
 	fflush(stdout);
+}
 
-	/* Everything the server needs whatever its load exists by now,
-	 * stdout's buffer included: what the heap grows by from here on is
-	 * what the connections cost. */
-	pool_init(&conn_pool, conn_size());
-	srv.heap_base = heap_in_use();
-	ptio_op_init(&srv.accept_op, &srv.accept_task.task);
-	ptio_timed_task_start(&srv.loop, &srv.accept_task, accept_fn);
-	ptio_op_init(&srv.house_op, &srv.house_task.task);
-	ptio_timed_task_start(&srv.loop, &srv.house_task, house_fn);
-	r = ptio_loop_run(&srv.loop, PTIO_RUN_DEFAULT);
-	if (r < 0) {
-		fprintf(stderr, "echo-server: loop: %s\n", ptio_strerror(r));
+/* Serve on the main thread, whose loop carries the control tasks too. */
+static int serve_here(void)
+{
+	static struct server_ref ref;
+	int status = 1;
+
+	ctl.refs = &ref;
+	ctl.nrefs = 1;
+	if (server_open(&ref, (uint16_t)opt.port, 0) == 0 &&
+	    ctl_open(&srv.loop) == 0) {
+		print_start(&ref);
+		status = ref.status = server_run(&ref);
+		if (status != 1)
+			print_stats();
+		ctl_close();
+	}
+	server_close(&ref);
+	return status;
+}
+
+/* Serve on opt.threads threads; the main thread's loop turns signals
+ * into wakes and waits for them all to end. */
+static int serve_threads(void)
+{
+	size_t i, started = 0;
+	int status = 0;
+
+	ctl.refs = calloc(opt.threads, sizeof *ctl.refs);
+	if (ctl.refs == NULL || loop_open() != 0) {
+		free(ctl.refs);
 		return 1;
 	}
-	printf("stats accepted %zu refused %zu closed %zu failed %zu "
-	       "overflows %zu\n", srv.accepted, srv.refused, srv.closed,
-	       srv.failed, srv.overflows);
-	if (srv.forced) {
-		/* The rest of the connections are abandoned: the process is
-		 * about to exit and the system closes their descriptors. */
-		printf("drain timed out with %zu connections open\n",
-		       srv.nconns);
-		return 3;
+	ctl.nrefs = opt.threads;
+	if (ctl_open(&srv.loop) != 0)
+		status = 1;
+	for (i = 0; i < opt.threads && status == 0; i++) {
+		status = server_thread_start(i);
+		if (status >= 0)
+			started++;
+		if (status != 0)
+			status = 1;
 	}
-	return 0;
+	if (status == 0) {
+		print_start(&ctl.refs[0]);
+		if (ptio_loop_run(&srv.loop, PTIO_RUN_DEFAULT) < 0)
+			status = 1;
+	} else {
+		/* Those that did start see the stop when woken. */
+		request_stop();
+		servers_wake();
+	}
+	for (i = 0; i < started; i++) {
+		pthread_join(ctl.refs[i].th, NULL);
+		if (ctl.refs[i].status > status)
+			status = ctl.refs[i].status;
+	}
+	if (status != 1)
+		print_stats();
+	ctl_close();
+	ptio_posix_backend_destroy(&srv.backend);
+	free(ctl.refs);
+	return status;
 }
 
 int main(int argc, char **argv)
 {
-	struct ptio_backend *be;
-	ptio_ssize r;
-	int status;
-
 	parse_args(argc, argv);
 	raise_fd_limit();
-	signals_install();
-	r = ptio_posix_backend_init(&srv.backend, opt.backend, &be);
-	if (r < 0) {
-		fprintf(stderr, "echo-server: backend %s: %s\n",
-			opt.backend != NULL ? opt.backend : "(default)",
-			ptio_strerror(r));
+	/* Out of descriptors, a client is closed at once rather than left
+	 * in the backlog with no answer (accept_fn then backs off).  One
+	 * reserve serves the whole process. */
+	if (ptio_tcp_reserve_fd(true) < 0) {
+		fprintf(stderr, "echo-server: no descriptor in reserve\n");
 		return 1;
 	}
-	ptio_loop_init(&srv.loop, be);
-	ptio_loop_set_scratch(&srv.loop, scratch, sizeof scratch);
-	status = serve();
-	if (srv.listening)
-		ptio_fd_close(&srv.listener);
-	if (!srv.forced) {
-		ptio_posix_backend_destroy(&srv.backend);
-		pool_destroy(&conn_pool);
-	}
-	return status;
+	return opt.threads > 0 ? serve_threads() : serve_here();
 }

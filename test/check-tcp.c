@@ -252,6 +252,33 @@ START_TEST(test_listen_rejects_bad_input)
 }
 END_TEST
 
+/* PTIO_TCP_REUSEPORT: two listeners on one port when both ask for it;
+ * one that does not ask is refused; an unknown flag is PTIO_EINVAL. */
+START_TEST(test_listen_reuseport)
+{
+	struct ptio_fd a, b, c;
+	ptio_ssize port;
+
+	ck_assert_int_eq(ptio_tcp_listen_opts(&a, &ptio_test_loop, NULL, 0, 8,
+					      0x80u),
+			 PTIO_EINVAL);
+	ck_assert_int_eq(ptio_fd_fileno(&a), -1);
+	PTIO_CK_OK(ptio_tcp_listen_opts(&a, &ptio_test_loop, "127.0.0.1", 0,
+					8, PTIO_TCP_REUSEPORT));
+	port = ptio_tcp_port(&a);
+	ck_assert_int_gt(port, 0);
+	PTIO_CK_OK(ptio_tcp_listen_opts(&b, &ptio_test_loop, "127.0.0.1",
+					(uint16_t)port, 8,
+					PTIO_TCP_REUSEPORT));
+	ck_assert_int_eq(ptio_tcp_port(&b), port);
+	ck_assert_int_eq(ptio_tcp_listen(&c, &ptio_test_loop, "127.0.0.1",
+					 (uint16_t)port, 8),
+			 PTIO_EADDRINUSE);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+}
+END_TEST
+
 /* Connecting to a port nobody listens on, and to a non-numeric host. */
 static struct refused {
 	struct ptio_fd f, g;
@@ -870,6 +897,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_checked_fixture(tc, ptio_test_loop_setup,
 				  ptio_test_loop_teardown);
 	tcase_add_test(tc, test_listen_rejects_bad_input);
+	tcase_add_test(tc, test_listen_reuseport);
 	tcase_add_test(tc, test_connect_refused);
 	tcase_add_test(tc, test_accept_deadline);
 	tcase_add_test(tc, test_connect_deadline);

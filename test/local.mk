@@ -144,6 +144,32 @@ test_check_tcp_SOURCES = test/check-tcp.c $(TEST_COMMON)
 test_check_tcp_CFLAGS = $(TEST_CC_FLAGS)
 test_check_tcp_LDADD = $(TEST_LIBS)
 
+## Wakers and signal sources, on each backend (below); and the same suite
+## over a copy of the library both built with ThreadSanitizer, when the
+## compiler has it (configure's HAVE_TSAN; never beside
+## --enable-sanitizers), on the host's default backend.  TSan runs it
+## forked as usual, and a reported race fails the test (exitcode).
+check_PROGRAMS += test/check-waker
+test_check_waker_SOURCES = test/check-waker.c $(TEST_COMMON)
+test_check_waker_CFLAGS = $(TEST_CC_FLAGS) -pthread
+test_check_waker_LDFLAGS = $(AM_LDFLAGS) -pthread
+test_check_waker_LDADD = $(TEST_LIBS)
+
+if HAVE_TSAN
+TSAN_FLAGS = -fsanitize=thread -fno-omit-frame-pointer
+check_LTLIBRARIES += test/libptio-tsan.la
+test_libptio_tsan_la_SOURCES = $(PTIO_CORE_SOURCES) $(PTIO_POSIX_SOURCES)
+test_libptio_tsan_la_CFLAGS = $(AM_CFLAGS) $(TSAN_FLAGS) -O1
+test_libptio_tsan_la_LIBADD = $(LIBURING_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += test/check-waker-tsan
+PARALLEL_TESTS += test/check-waker-tsan
+test_check_waker_tsan_SOURCES = test/check-waker.c $(TEST_COMMON)
+test_check_waker_tsan_CFLAGS = $(TEST_CC_FLAGS) $(TSAN_FLAGS) -O1
+test_check_waker_tsan_LDFLAGS = $(AM_LDFLAGS) $(TSAN_FLAGS) -no-install
+test_check_waker_tsan_LDADD = test/libptio-tsan.la $(CHECK_LIBS)
+endif
+
 ## Choosing a backend (once: it sets PTIO_BACKEND itself).
 check_PROGRAMS += test/check-backend
 PARALLEL_TESTS += test/check-backend
@@ -168,7 +194,7 @@ check_LTLIBRARIES += test/libptio-fortify.la
 test_libptio_fortify_la_SOURCES = $(PTIO_CORE_SOURCES) $(PTIO_POSIX_SOURCES)
 test_libptio_fortify_la_CPPFLAGS = $(AM_CPPFLAGS) $(FORTIFY_FLAGS)
 test_libptio_fortify_la_CFLAGS = $(AM_CFLAGS) -O2
-test_libptio_fortify_la_LIBADD = $(LIBURING_LIBS)
+test_libptio_fortify_la_LIBADD = $(LIBURING_LIBS) $(PTHREAD_LIBS)
 
 check_PROGRAMS += test/check-select
 PARALLEL_TESTS += test/check-select
@@ -312,6 +338,12 @@ test/firmware: $(PORT_FIRMWARE) Makefile
 EXTRA_DIST += test/echo-test.sh test/netcat-test.sh test/line-chat-test.sh \
 	test/sample-lib.sh
 
+## An idle echo-server makes no system call (strace counts them for 2 s;
+## skipped without strace).  echo-server --threads is run per backend
+## (echo-threads-test, below).
+PARALLEL_TESTS += test/echo-idle-test.sh
+EXTRA_DIST += test/echo-idle-test.sh test/echo-threads-test.sh
+
 ## The flood test: while one connection floods an echo server (its reads
 ## never block), a new connection must still get its echo within 50 ms.
 ## test/flood-probe floods and times the probes; test/fair-echo is the
@@ -342,16 +374,24 @@ EXTRA_DIST += test/exports-test.sh
 ## The fairness suites run alone, at the end (below).
 BACKEND_TESTS = \
 	test/on-poll/check-fd test/on-poll/check-tcp \
+	test/on-poll/check-waker \
 	test/on-poll/echo-test test/on-poll/netcat-test \
+	test/on-poll/echo-threads-test \
 	test/on-poll/line-chat-test \
 	test/on-select/check-fd test/on-select/check-tcp \
+	test/on-select/check-waker \
 	test/on-select/echo-test test/on-select/netcat-test \
+	test/on-select/echo-threads-test \
 	test/on-select/line-chat-test \
 	test/on-epoll/check-fd test/on-epoll/check-tcp \
+	test/on-epoll/check-waker \
 	test/on-epoll/echo-test test/on-epoll/netcat-test \
+	test/on-epoll/echo-threads-test \
 	test/on-epoll/line-chat-test \
 	test/on-uring/check-fd test/on-uring/check-tcp \
+	test/on-uring/check-waker \
 	test/on-uring/echo-test test/on-uring/netcat-test \
+	test/on-uring/echo-threads-test \
 	test/on-uring/line-chat-test
 FAIR_TESTS = test/on-poll/check-fair test/on-select/check-fair \
 	test/on-epoll/check-fair test/on-uring/check-fair

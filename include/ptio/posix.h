@@ -4,7 +4,8 @@
  * Divided into: the clock, fd streams (Ready + Read + Write over sockets,
  * pipes and terminals), the backends (poll, select, epoll) and the one
  * way every program chooses among them (ptio_posix_backend_init, which
- * reads PTIO_BACKEND), and TCP helpers (machines).
+ * reads PTIO_BACKEND), TCP helpers (machines), wakers (waking a loop from
+ * another thread) and signal sources.
  *
  * Not for bare metal: this header includes <poll.h>, <sys/select.h> and
  * <sys/uio.h>.
@@ -607,6 +608,18 @@ ptio_ssize ptio_posix_backend_fallback(const struct ptio_posix_backend *b,
 ptio_ssize ptio_tcp_listen(struct ptio_fd *f, struct ptio_loop *loop,
 			   const char *host, uint16_t port, int backlog);
 
+/* ptio_tcp_listen_opts flags. */
+#define PTIO_TCP_REUSEPORT 0x1u /* SO_REUSEPORT: several sockets (one per
+				   thread and loop, say) listen on one port
+				   and the kernel spreads the connections
+				   among them; every one must set it */
+
+/* ptio_tcp_listen with FLAGS (PTIO_TCP_*; any other bit is PTIO_EINVAL;
+ * PTIO_ENOTSUP for PTIO_TCP_REUSEPORT on a host without it). */
+ptio_ssize ptio_tcp_listen_opts(struct ptio_fd *f, struct ptio_loop *loop,
+				const char *host, uint16_t port, int backlog,
+				unsigned flags);
+
 /* The local port of a socket stream, or an error. */
 ptio_ssize ptio_tcp_port(struct ptio_fd *f);
 
@@ -665,6 +678,152 @@ ptio_ssize ptio_tcp_accept(struct ptio_op *op, struct ptio_fd *listener);
 ptio_ssize ptio_tcp_connect(struct ptio_op *op, struct ptio_fd *f,
 			    struct ptio_loop *loop, const char *host,
 			    uint16_t port);
+
+/* ---- Wakers: waking a loop from another thread ---------------------------- */
+
+/*
+ * A waker lets another thread, or a signal handler, wake a loop: a task
+ * of the loop awaits ptio_waker_wait, and ptio_waker_wake from anywhere
+ * makes that await return.  It carries no data: the usual pattern is a
+ * queue under a mutex that a worker thread pushes into before it wakes
+ * the loop, and a task that awaits the waker, then drains the whole
+ * queue:
+ *
+ *     worker thread:                 loop task:
+ *       lock; push; unlock;            for (;;) {
+ *       ptio_waker_wake(&w);             PTIO_AWAIT(pt, r,
+ *                                          ptio_waker_wait(&op, &w));
+ *                                        lock; pop all; unlock; ...
+ *                                      }
+ *
+ * Wakes coalesce: any number of wakes before the task drains them make
+ * one wait return, and cost one write(2) and one read(2) in all.  Every
+ * item pushed before a wake is seen by the drain that follows the wait
+ * it makes return (no wake is lost), but a wait may also return with
+ * nothing new to drain.
+ *
+ * It is an fd stream over an eventfd on Linux and a non-blocking pipe
+ * elsewhere, so it works on every backend (poll, select, epoll, uring).
+ *
+ * Threads.  struct ptio_loop and everything on it (tasks, streams, this
+ * waker's other calls) belong to the loop's thread.  The ONLY call that
+ * another thread or a signal handler may make is ptio_waker_wake, and
+ * only between ptio_waker_open and ptio_waker_close: the owner must know
+ * that every other thread has stopped waking (joined, say) before it
+ * closes the waker.
+ */
+struct ptio_waker {
+	struct ptio_fd rd;   /* first: the read end, watched by the loop */
+	int wfd;             /* the write end (the same eventfd), or -1 */
+	int pending;         /* set by a wake that wrote, cleared by the
+				drain (atomic) */
+};
+
+/* Open W on LOOP (from the loop's thread); 0 or an error (PTIO_EMFILE,
+ * ...) with W closed.  Takes one descriptor (eventfd) or two (pipe). */
+ptio_ssize ptio_waker_open(struct ptio_waker *w, struct ptio_loop *loop);
+
+/*
+ * ptio_waker_wake(w) - wake W's loop: the task awaiting ptio_waker_wait
+ * returns, or the next one to await it returns at once.  Callable from
+ * any thread and from a signal handler (async-signal-safe: an atomic
+ * exchange and at most one write(2); errno is kept).  Returns 0, or the
+ * error of the write (PTIO_EBADF on a closed waker, whose wake is a
+ * bug).  A wake made while an earlier one is still undrained does no
+ * system call at all.
+ */
+ptio_ssize ptio_waker_wake(struct ptio_waker *w);
+
+/*
+ * ptio_waker_wait(op, w) - machine: wait until W has been woken since
+ * the last wait returned; returns 0, or PTIO_ETIMEDOUT on the task's
+ * deadline, PTIO_ECLOSED when W is closed meanwhile, PTIO_ECANCELED on
+ * an abort.  Drains every wake so far.  Loop thread only.
+ */
+ptio_ssize ptio_waker_wait(struct ptio_op *op, struct ptio_waker *w);
+
+/* The same without waiting: 0 (woken; drained) or PTIO_WOULD_BLOCK
+ * (then await ptio_waker_ready(w) for PTIO_READ, e.g. in a select). */
+ptio_ssize ptio_waker_nb_wait(struct ptio_waker *w);
+
+/* The waker as a Ready trait object, readable when woken. */
+static inline struct ptio_ready ptio_waker_ready(struct ptio_waker *w)
+{
+	return ptio_fd_ready(&w->rd);
+}
+
+/* Close W from the loop's thread once no other thread may wake it any
+ * more: a waiting task's await fails with PTIO_ECLOSED.  0 or the error
+ * of close(2); W is closed either way.  Idempotent. */
+ptio_ssize ptio_waker_close(struct ptio_waker *w);
+
+/* ---- Signal sources ------------------------------------------------------ */
+
+/*
+ * A signal source delivers signals into a loop: a task awaits
+ * ptio_signals_next and gets the numbers of the signals that arrived, in
+ * order, with no flag to poll and no timer, so an idle loop sleeps in
+ * its backend until a signal (or anything else) comes.
+ *
+ * The design is a self-pipe on every host.  ptio_signals_open installs a
+ * handler (sigaction, SA_RESTART) for each signal number it is given,
+ * which writes the number as one byte to a non-blocking pipe that the
+ * loop watches as an fd stream.  So:
+ *
+ *  - it works whichever thread the kernel delivers the signal to, and
+ *    with threads started later: nothing has to be blocked anywhere (a
+ *    signal blocked in every thread is never delivered, as usual);
+ *  - every delivery is one number: two different signals sent before
+ *    the loop runs are both seen, in the order they were handled, and
+ *    the same signal sent twice is seen twice when it was delivered
+ *    twice.  The kernel itself merges a standard signal sent again while
+ *    it is still pending (blocked, or not yet delivered), and if 64 KiB
+ *    of numbers wait unread, later ones are dropped;
+ *  - a signal number belongs to one open source in the process at a
+ *    time (PTIO_EBUSY otherwise); numbers 1 to 63 except SIGKILL and
+ *    SIGSTOP may be taken (PTIO_EINVAL otherwise);
+ *  - ptio_signals_close gives each signal back the action it had before
+ *    (handler, flags and mask, as sigaction(2) saved them).  The signal
+ *    mask is never touched.
+ *
+ * Threads: as for any stream, open, next and close belong to the loop's
+ * thread; the handler may run in any thread.  Close a source when the
+ * signals are no longer expected: one that was already being handled in
+ * another thread at the moment of the close may be lost.
+ */
+struct ptio_signals {
+	struct ptio_fd rd;   /* first: the pipe's read end */
+	int wfd;             /* the pipe's write end, or -1 */
+	uint64_t set;        /* bit N: signal N is taken */
+};
+
+/* Open S on LOOP for the N signal numbers SIGNOS (a number named twice
+ * counts once).  Returns 0, or an error with S closed and every action
+ * as it was: PTIO_EINVAL, PTIO_EBUSY (see above), PTIO_EMFILE, ... */
+ptio_ssize ptio_signals_open(struct ptio_signals *s, struct ptio_loop *loop,
+			     const int *signos, size_t n);
+
+/*
+ * ptio_signals_next(op, s) - machine: the number of the next signal that
+ * arrived (> 0), waiting for one if none is queued; PTIO_ETIMEDOUT on the
+ * task's deadline, PTIO_ECLOSED when S is closed meanwhile.
+ */
+ptio_ssize ptio_signals_next(struct ptio_op *op, struct ptio_signals *s);
+
+/* The same without waiting: a signal number, or PTIO_WOULD_BLOCK (then
+ * await ptio_signals_ready(s) for PTIO_READ). */
+ptio_ssize ptio_signals_nb_next(struct ptio_signals *s);
+
+/* The source as a Ready trait object, readable when a signal is queued. */
+static inline struct ptio_ready ptio_signals_ready(struct ptio_signals *s)
+{
+	return ptio_fd_ready(&s->rd);
+}
+
+/* Give every signal back its old action, then close the pipe (a waiting
+ * task's await fails with PTIO_ECLOSED).  0 or an error from close(2); S
+ * is closed either way.  Idempotent. */
+ptio_ssize ptio_signals_close(struct ptio_signals *s);
 
 #ifdef __cplusplus
 }

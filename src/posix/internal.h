@@ -14,4 +14,9 @@ ptio_ssize ptio__errno(void);
  * that a failed open or connect leaves a stream ptio_fd_close ignores. */
 void ptio__fd_set_closed(struct ptio_fd *f, struct ptio_loop *loop);
 
+/* A pipe whose two ends (FDS[0] read, FDS[1] write) are non-blocking
+ * and close-on-exec; 0 or an error with nothing open.  The self-pipes of
+ * wakers (without eventfd) and signal sources. */
+ptio_ssize ptio__pipe_nb(int fds[2]);
+
 #endif /* PTIO_POSIX_INTERNAL_H */

@@ -1,5 +1,6 @@
 ## src/posix/local.mk - hosted POSIX support: fd streams, backends (poll,
-## select, epoll, uring, and the chooser every program uses, backend.c), TCP, the
+## select, epoll, uring, and the chooser every program uses, backend.c), TCP,
+## wakers and signal sources (waker.c, signals.c), the
 ## assertion handler that prints, and the realloc-based allocator hook of
 ## ptio_bytes.  epoll.c is built everywhere; without <sys/epoll.h>
 ## (configure's HAVE_SYS_EPOLL_H) it holds only an init that says
@@ -20,8 +21,10 @@ PTIO_POSIX_SOURCES = \
 	src/posix/fd.c \
 	src/posix/poll.c \
 	src/posix/select.c \
+	src/posix/signals.c \
 	src/posix/tcp.c \
-	src/posix/uring.c
+	src/posix/uring.c \
+	src/posix/waker.c
 libptio_la_SOURCES += $(PTIO_POSIX_SOURCES)
 
 ## uring.c is built everywhere; with liburing (configure defines
@@ -31,7 +34,7 @@ libptio_la_SOURCES += $(PTIO_POSIX_SOURCES)
 ## would rename the library's objects and, in a freestanding build where
 ## this part is left out, replace AM_CFLAGS (and its -ffreestanding).
 AM_CPPFLAGS += $(LIBURING_CFLAGS)
-libptio_la_LIBADD = $(LIBURING_LIBS)
+libptio_la_LIBADD = $(LIBURING_LIBS) $(PTHREAD_LIBS)
 
 noinst_HEADERS += src/posix/internal.h
 endif

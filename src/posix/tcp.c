@@ -136,11 +136,36 @@ static ptio_ssize tcp_new_socket(struct ptio_fd *f, struct ptio_loop *loop,
 
 /* ---- Listen ------------------------------------------------------------- */
 
-/* Bind S to A and listen; 0 or an error. */
-static ptio_ssize tcp_bind_listen(int s, const struct tcp_addr *a, int backlog)
+/* Set SO_REUSEPORT on S when FLAGS asks; 0 or an error (PTIO_ENOTSUP
+ * where the host has no SO_REUSEPORT). */
+static ptio_ssize tcp_reuseport(int s, unsigned flags)
+{
+	if (!(flags & PTIO_TCP_REUSEPORT))
+		return 0;
+#ifdef SO_REUSEPORT
+	{
+		int one = 1;
+
+		if (setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one,
+			       sizeof(one)) < 0)
+			return ptio__errno();
+		return 0;
+	}
+#else
+	(void)s;
+	return PTIO_ENOTSUP;
+#endif
+}
+
+/* Bind S to A and listen, with the options in FLAGS; 0 or an error. */
+static ptio_ssize tcp_bind_listen(int s, const struct tcp_addr *a, int backlog,
+				  unsigned flags)
 {
 	int one = 1;
+	ptio_ssize r = tcp_reuseport(s, flags);
 
+	if (r < 0)
+		return r;
 	/* Without SO_REUSEADDR a restarted server cannot bind its port
 	 * while old connections sit in TIME_WAIT. */
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -153,14 +178,24 @@ static ptio_ssize tcp_bind_listen(int s, const struct tcp_addr *a, int backlog)
 ptio_ssize ptio_tcp_listen(struct ptio_fd *f, struct ptio_loop *loop,
 			   const char *host, uint16_t port, int backlog)
 {
+	return ptio_tcp_listen_opts(f, loop, host, port, backlog, 0);
+}
+
+ptio_ssize ptio_tcp_listen_opts(struct ptio_fd *f, struct ptio_loop *loop,
+				const char *host, uint16_t port, int backlog,
+				unsigned flags)
+{
 	struct tcp_addr a;
 	ptio_ssize r;
 	ptio_ssize s;
 
+	ptio__fd_set_closed(f, loop);
+	if (flags & ~(unsigned)PTIO_TCP_REUSEPORT)
+		return PTIO_EINVAL;
 	s = tcp_new_socket(f, loop, host, port, &a);
 	if (s < 0)
 		return s;
-	r = tcp_bind_listen((int)s, &a, backlog);
+	r = tcp_bind_listen((int)s, &a, backlog, flags);
 	if (r == 0)
 		r = ptio_fd_open(f, loop, (int)s, 0);
 	if (r < 0)
