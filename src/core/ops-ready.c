@@ -45,9 +45,9 @@ static PTIO__NOINLINE ptio_ssize wait_ready_slow(struct ptio_task *task, struct 
  * vtable's poll_ready is ptio_source_poll_ready).  Then spending is one
  * decrement, a cached answer costs no call, and a wait is the three
  * stores of ptio_source_poll's registration when the backend needs no
- * word of it (an edge-triggered backend, or none).  Anything else goes
- * the general way.  This function calls nothing on its fast path, so it
- * saves no registers; the general case is a tail call.
+ * word of it (an edge-triggered backend, or none); a level-triggered
+ * one's is a tail call of ptio_source_poll.  Anything else goes the
+ * general way, also a tail call: this function saves no registers.
  */
 ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 			   unsigned interest)
@@ -67,12 +67,15 @@ ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 		loop->budget--;
 		return (ptio_ssize)answer;
 	}
+	loop->budget--;
+	/* A level-triggered backend hears of the new waiter, and the rare
+	 * cases (a task queued already, a slot taken) have their answers:
+	 * ptio_source_poll gives them all. */
 	if ((task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
 	    task->u.source != NULL || src->waiter[slot] != NULL ||
 	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
 		    PTIO_SOURCE_BACKEND)
-		return wait_ready_slow(task, o, interest);
-	loop->budget--;
+		return ptio_source_poll(src, task, interest);
 	src->waiter[slot] = task;
 	task->u.source = src;
 	loop->nwaits++;
