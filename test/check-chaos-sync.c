@@ -1,6 +1,7 @@
 /*
  * test/check-chaos-sync.c - the channel, the semaphore and the notify
- * (ptio/sync.h) under random scheduling, for 10,000 seeds each
+ * (ptio/sync.h), and the in-memory pipe (ptio/pipe.h), under random
+ * scheduling, for 10,000 seeds each
  * (PTIO_CHAOS_SEEDS=n to change, PTIO_CHAOS_SEED=n to rerun one; failures
  * print the seed).
  *
@@ -28,11 +29,20 @@
  *              fails it), none is invented (waits that end with 0 never
  *              outnumber signals plus broadcasts times consumers), every
  *              job is taken once, and no waiter is left queued.
+ *   pipe       a writer sends 0-400 numbered bytes in writes of 1-16
+ *              through a pipe of 1-16 bytes to a reader that takes them
+ *              with reads of 1-16 or through BufRead (fill_buf, then
+ *              consume part of it), both with random sleeps, deadlines and
+ *              outside wakes; the writer closes its end when done.  The
+ *              reader sees every byte once, in order, then end of stream.
+ *              One seed in eight, the reader closes its end early and
+ *              the writer's next write fails with PTIO_EPIPE.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <check.h>
+#include <ptio/pipe.h>
 #include "test/fake/chaos-stream.h"
 
 #define MAX_TASKS 5
@@ -46,6 +56,10 @@ struct actor {
 	struct ptio_timed_task tt;   /* first */
 	struct ptio_waiter w;
 	struct ptio_op sleep_op;
+	struct ptio_op io_op;        /* pipe: the read or write */
+	uint8_t buf[16];             /* pipe: bytes to write, room to read */
+	const uint8_t *data;         /* pipe: what fill_buf lent */
+	size_t len;
 	struct world *wd;
 	int id;
 	int n;                       /* items to send, rounds to run */
@@ -66,6 +80,12 @@ struct world {
 	struct ptio_sem sem;
 	struct ptio_notify nt;
 	unsigned long posted, taken, signals, broadcasts, waits_done;
+	struct ptio_pipe pipe;
+	uint8_t pipe_ring[16];
+	size_t pipe_total;           /* bytes the writer means to send */
+	size_t pipe_stop;            /* the reader closes after this many */
+	size_t pipe_got;
+	bool reader_closed;
 	int ntakers;
 	size_t units;
 	size_t in_use;
@@ -293,6 +313,126 @@ static ptio_ssize taker_fn(struct ptio_task *task)
 	PTIO_END(&task->pt);
 }
 
+/* ---- The pipe -------------------------------------------------------------- */
+
+/* Byte I of seed SEED's stream: no run of 256 repeats. */
+static uint8_t pipe_byte(uint32_t seed, size_t i)
+{
+	return (uint8_t)(i * 7u + (i >> 8) + seed);
+}
+
+static ptio_ssize pipe_writer_fn(struct ptio_task *task)
+{
+	struct actor *a = actor_of(task);
+	struct world *wd = a->wd;
+	ptio_ssize r = 0;
+	size_t k;
+
+	PTIO_BEGIN(&task->pt);
+	for (a->i = 0; (size_t)a->i < wd->pipe_total;) {
+		if (chaos_chance(&a->rng, 300)) {
+			ptio_task_clear_deadline(&a->tt);
+			PTIO_CALL(&task->pt, r, &a->sleep_op, task,
+				  ptio_sleep(&a->sleep_op,
+					     chaos_below(&a->rng, 3)));
+		}
+		a->len = 1 + chaos_below(&a->rng, 16);
+		if (a->len > wd->pipe_total - (size_t)a->i)
+			a->len = wd->pipe_total - (size_t)a->i;
+		for (k = 0; k < a->len; k++)
+			a->buf[k] = pipe_byte(wd->seed, (size_t)a->i + k);
+		maybe_deadline(a);
+		PTIO_CALL(&task->pt, r, &a->io_op, task,
+			  ptio_write(&a->io_op, ptio_pipe_writer(&wd->pipe),
+				     a->buf, a->len));
+		check_deadline(a, r);
+		if (r == PTIO_ETIMEDOUT)
+			continue;
+		if (r == PTIO_EPIPE && wd->reader_closed)
+			break;
+		CHAOS_CHECK(r > 0 && (size_t)r <= a->len,
+			    "seed %u: write of %zu: %s", wd->seed, a->len,
+			    r < 0 ? ptio_strerror(r) : "a wrong count");
+		a->i += (int)r;
+	}
+	ptio_pipe_close_write(&wd->pipe);
+	PTIO_END(&task->pt);
+}
+
+/* Check the N bytes at P, which come next in the stream. */
+static void pipe_take(struct actor *a, const uint8_t *p, size_t n)
+{
+	struct world *wd = a->wd;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		CHAOS_CHECK(p[k] == pipe_byte(wd->seed, wd->pipe_got + k),
+			    "seed %u: byte %zu is wrong", wd->seed,
+			    wd->pipe_got + k);
+	wd->pipe_got += n;
+	CHAOS_CHECK(wd->pipe_got <= wd->pipe_total,
+		    "seed %u: %zu bytes read, %zu sent", wd->seed,
+		    wd->pipe_got, wd->pipe_total);
+}
+
+static ptio_ssize pipe_reader_fn(struct ptio_task *task)
+{
+	struct actor *a = actor_of(task);
+	struct world *wd = a->wd;
+	ptio_ssize r = 0;
+
+	PTIO_BEGIN(&task->pt);
+	while (wd->pipe_got < wd->pipe_stop) {
+		if (chaos_chance(&a->rng, 300)) {
+			ptio_task_clear_deadline(&a->tt);
+			PTIO_CALL(&task->pt, r, &a->sleep_op, task,
+				  ptio_sleep(&a->sleep_op,
+					     chaos_below(&a->rng, 3)));
+		}
+		maybe_deadline(a);
+		if (chaos_chance(&a->rng, 500)) {
+			PTIO_CALL(&task->pt, r, &a->io_op, task,
+				  ptio_fill_buf(&a->io_op,
+						ptio_pipe_bufread(&wd->pipe),
+						&a->data));
+			check_deadline(a, r);
+			if (r > 0) {
+				a->len = 1 + chaos_below(&a->rng, (uint32_t)r);
+				pipe_take(a, a->data, a->len);
+				ptio_bufread_consume(
+					ptio_pipe_bufread(&wd->pipe), a->len);
+			}
+		} else {
+			a->len = 1 + chaos_below(&a->rng, 16);
+			PTIO_CALL(&task->pt, r, &a->io_op, task,
+				  ptio_read(&a->io_op,
+					    ptio_pipe_reader(&wd->pipe),
+					    a->buf, a->len));
+			check_deadline(a, r);
+			if (r > 0)
+				pipe_take(a, a->buf, (size_t)r);
+		}
+		if (r == PTIO_ETIMEDOUT)
+			continue;
+		CHAOS_CHECK(r >= 0, "seed %u: read: %s", wd->seed,
+			    ptio_strerror(r));
+		if (r == 0)
+			break;
+	}
+	if (wd->pipe_got < wd->pipe_total) {
+		/* Stopped early: close, so that the writer learns of it. */
+		wd->reader_closed = true;
+		ptio_pipe_close_read(&wd->pipe);
+	} else {
+		/* Read to the end: it ended with end of stream (unless it
+		 * meant to stop early and the last read took all). */
+		CHAOS_CHECK(r == 0 || wd->pipe_stop <= wd->pipe_total,
+			    "seed %u: no end of stream", wd->seed);
+	}
+	wd->done = true;
+	PTIO_END(&task->pt);
+}
+
 /* ---- The waker, and running a world ---------------------------------------- */
 
 /* Every 0-3 ticks, wake a random actor from outside, until the end. */
@@ -459,6 +599,33 @@ START_TEST(test_chaos_notify)
 }
 END_TEST
 
+static void pipe_one(uint32_t seed)
+{
+	struct world *wd = world_new(seed);
+
+	ptio_pipe_init(&wd->pipe, wd->pipe_ring,
+		       1 + chaos_below(&wd->rng, sizeof(wd->pipe_ring)));
+	wd->pipe_total = chaos_below(&wd->rng, 401);
+	wd->pipe_stop = chaos_chance(&wd->rng, 125)
+				? chaos_below(&wd->rng,
+					      (uint32_t)wd->pipe_total + 1)
+				: wd->pipe_total + 1; /* to end of stream */
+	actor_start(wd, 0, 0, pipe_writer_fn);
+	actor_start(wd, 1, 0, pipe_reader_fn);
+	world_run(wd);
+	CHAOS_CHECK(wd->reader_closed || wd->pipe_got == wd->pipe_total,
+		    "seed %u: %zu of %zu bytes arrived", seed, wd->pipe_got,
+		    wd->pipe_total);
+	free(wd);
+}
+
+START_TEST(test_chaos_pipe)
+{
+	chaos_run_seeds(pipe_one);
+	print_totals("pipe");
+}
+END_TEST
+
 Suite *ptio_test_suite(void)
 {
 	Suite *s = suite_create("chaos-sync");
@@ -468,6 +635,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_chaos_chan);
 	tcase_add_test(tc, test_chaos_sem);
 	tcase_add_test(tc, test_chaos_notify);
+	tcase_add_test(tc, test_chaos_pipe);
 	suite_add_tcase(s, tc);
 	return s;
 }
