@@ -1276,6 +1276,77 @@ START_TEST(test_deadline_on_silent_socket)
 }
 END_TEST
 
+/* ptio_wait_ready answers a ready fd stream inline, from its source's
+ * cache (ptio/ops.h).  That answer must keep the wait's rules: a pending
+ * abort and a passed deadline beat it, a spent budget suspends, a task
+ * that is not running spends nothing, and a closed stream says so. */
+static struct cached_wait {
+	struct ptio_fd a, b;
+	struct ptio_timed_task t, other;
+	ptio_ssize first, aborted, expired, again, spent, by_hand, closed;
+	uint16_t budget_before, budget_after;
+	int activations;
+} cw;
+
+static ptio_ssize cw_other(struct ptio_task *t)
+{
+	(void)t;
+	return 0;
+}
+
+static ptio_ssize cw_task(struct ptio_task *t)
+{
+	struct ptio_loop *loop = t->loop;
+	struct ptio_ready rd = ptio_fd_ready(&cw.a);
+	ptio_ssize r;
+
+	cw.activations++;
+	PTIO_BEGIN(&t->pt);
+	PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t, rd, PTIO_READ));
+	cw.first = r; /* READABLE is in the cache from here on */
+	ptio_task_abort(t);
+	cw.aborted = ptio_wait_ready(t, rd, PTIO_READ);
+	ptio_task_set_deadline(ptio_task_timed(t), ptio_loop_now(loop) - 1);
+	cw.expired = ptio_wait_ready(t, rd, PTIO_READ);
+	ptio_task_clear_deadline(ptio_task_timed(t));
+	cw.again = ptio_wait_ready(t, rd, PTIO_READ);
+	/* Spend the rest of the budget: the wait that finds none left
+	 * suspends (queued), and answers in the next activation. */
+	while (loop->budget > 0)
+		(void)ptio_wait_ready(t, rd, PTIO_READ);
+	cw.activations = 0;
+	PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t, rd, PTIO_READ));
+	cw.spent = r;
+	cw.budget_before = loop->budget;
+	cw.by_hand = ptio_wait_ready(&cw.other.task, rd, PTIO_READ);
+	cw.budget_after = loop->budget;
+	PTIO_CK_OK(ptio_fd_close(&cw.a));
+	cw.closed = ptio_wait_ready(t, rd, PTIO_READ);
+	PTIO_CK_OK(ptio_fd_close(&cw.b));
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_wait_ready_cached_answer_rules)
+{
+	memset(&cw, 0, sizeof(cw));
+	open_socketpair_with(&cw.a, &cw.b, "x");
+	ptio_timed_task_start(&ptio_test_loop, &cw.t, cw_task);
+	/* Started and cancelled: alive never, running never. */
+	ptio_timed_task_start(&ptio_test_loop, &cw.other, cw_other);
+	ptio_task_cancel(&cw.other.task);
+	ptio_test_run(2000);
+	ck_assert_int_eq(cw.first, PTIO_READABLE);
+	ck_assert_int_eq(cw.aborted, PTIO_ECANCELED);
+	ck_assert_int_eq(cw.expired, PTIO_ETIMEDOUT);
+	ck_assert_int_eq(cw.again, PTIO_READABLE);
+	ck_assert_int_eq(cw.spent, PTIO_READABLE);
+	ck_assert_int_eq(cw.activations, 1); /* suspended once, not spun */
+	ck_assert_int_eq(cw.by_hand, PTIO_READABLE);
+	ck_assert_uint_eq(cw.budget_after, cw.budget_before);
+	ck_assert_int_eq(cw.closed, PTIO_ECLOSED);
+}
+END_TEST
+
 /* ---- Readiness of a fresh stream (see ptio/posix.h) ----------------------- */
 
 /* Nothing was sent: ready(READ) is an idle timeout that runs its course,
@@ -2118,6 +2189,7 @@ Suite *ptio_test_suite(void)
 	if (on_poll || on_select) /* epoll is not told (ptio/posix.h) */
 		tcase_add_test(tc, test_fd_closed_behind_stream);
 	tcase_add_test(tc, test_deadline_on_silent_socket);
+	tcase_add_test(tc, test_wait_ready_cached_answer_rules);
 	tcase_add_test(tc, test_signals_interrupt_waits);
 	tcase_add_test(tc, test_many_fds_in_one_batch);
 	if (on_poll) {

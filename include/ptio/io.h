@@ -27,6 +27,7 @@
 #define PTIO_IO_H
 
 #include "base.h"
+#include "err.h"
 #include "readbuf.h"
 
 #ifdef __cplusplus
@@ -308,6 +309,34 @@ ptio_ssize ptio_nb_write_vectored(struct ptio_write w,
 				  const struct ptio_iovec *iov, size_t n);
 ptio_ssize ptio_nb_flush(struct ptio_write w);
 bool ptio_is_write_vectored(struct ptio_write w);
+
+/* ptio_nb_read and ptio_nb_write inline in the caller when the stream has
+ * the plain slot (every fd stream has both): the count is checked the
+ * same way, without the call in between.  `(ptio_nb_read)` names the
+ * function. */
+static inline ptio_ssize ptio__nb_read_inline(struct ptio_read r, void *buf,
+					      size_t len)
+{
+	if (r.vt->nb_read != NULL && len <= (size_t)PTIO_SSIZE_MAX) {
+		ptio_ssize n = r.vt->nb_read(r.self, buf, len);
+
+		return n > (ptio_ssize)len ? PTIO_EIO : n;
+	}
+	return (ptio_nb_read)(r, buf, len);
+}
+#define ptio_nb_read(r, buf, len) ptio__nb_read_inline(r, buf, len)
+
+static inline ptio_ssize ptio__nb_write_inline(struct ptio_write w,
+					       const void *buf, size_t len)
+{
+	if (len <= (size_t)PTIO_SSIZE_MAX) {
+		ptio_ssize n = w.vt->nb_write(w.self, buf, len);
+
+		return n > (ptio_ssize)len ? PTIO_EIO : n;
+	}
+	return (ptio_nb_write)(w, buf, len);
+}
+#define ptio_nb_write(w, buf, len) ptio__nb_write_inline(w, buf, len)
 
 #ifdef __cplusplus
 }

@@ -75,6 +75,22 @@ struct ptio_task {
 				     are the loop's own bookkeeping */
 };
 
+/* The loop's bookkeeping in a task's flags byte and in the high four bits
+ * of its readiness byte.  Internal (ptio__): the inline fast paths of
+ * ptio/ops.h read them; they may change with any release. */
+#define PTIO__TASK_ALIVE    0x01u
+#define PTIO__TASK_QUEUED   0x02u
+#define PTIO__TASK_TIMER    0x04u /* timed task with its timer armed */
+#define PTIO__TASK_DEADLINE 0x08u
+#define PTIO__TASK_RUNNING  0x10u
+#define PTIO__TASK_CANCEL   0x20u
+#define PTIO__TASK_TIMED    0x40u /* a struct ptio_timed_task */
+#define PTIO__TASK_WOKEN    0x80u /* woken while running: queued when it
+				     suspends */
+#define PTIO__READINESS     0x0Fu /* the readiness bits proper */
+#define PTIO__TASK_ABORT    0x40u /* an abort waits to be delivered */
+#define PTIO__TASK_SELECT   0x80u /* waiting in the select at u.sel */
+
 /* A task that can sleep and have a deadline: a task plus its node in the
  * loop's timer heap.  Its machine still receives &tt->task. */
 struct ptio_timed_task {

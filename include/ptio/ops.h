@@ -115,6 +115,40 @@ ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when);
 ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 			   unsigned interest);
 
+/* The common case of ptio_wait_ready, inline in the caller: the running
+ * task, with budget left, no deadline and no abort pending, asks an open
+ * stream whose readiness is its source's cache (its vtable's poll_ready
+ * is ptio_source_poll_ready, as every fd stream's is) for READ or WRITE,
+ * and the cache answers.  That is one decrement of the budget, with no
+ * call; anything else is the call.  The macro below makes every
+ * `ptio_wait_ready(...)` this; `(ptio_wait_ready)` names the function. */
+static inline ptio_ssize ptio__wait_ready_inline(struct ptio_task *task,
+						 struct ptio_ready o,
+						 unsigned interest)
+{
+	const struct ptio_source *src = (const struct ptio_source *)o.self;
+	struct ptio_loop *loop;
+	unsigned answer;
+
+	/* The answer first: a wait that will register goes straight to
+	 * the call, which checks everything anyway. */
+	if (o.vt->poll_ready != ptio_source_poll_ready)
+		return (ptio_wait_ready)(task, o, interest);
+	answer = src->ready & (interest | PTIO_HUP | PTIO_ERROR);
+	loop = task->loop;
+	if (answer != 0 && interest - 1u < 2u && loop != NULL &&
+	    loop->current == task && loop->budget != 0 &&
+	    !(task->flags & PTIO__TASK_DEADLINE) &&
+	    !(task->readiness & PTIO__TASK_ABORT) &&
+	    !(src->flags & PTIO_SOURCE_CLOSED)) {
+		loop->budget--;
+		return (ptio_ssize)answer;
+	}
+	return (ptio_wait_ready)(task, o, interest);
+}
+#define ptio_wait_ready(task, o, interest) \
+	ptio__wait_ready_inline(task, o, interest)
+
 /* ---- Read -------------------------------------------------------------- */
 
 /* Read::read: read up to LEN bytes into BUF; returns the count, 0 at end of

@@ -20,24 +20,6 @@
 #include <ptio/compose.h>
 #include <ptio/sync.h>
 
-/* ---- Task flags (struct ptio_task's flags) ------------------------------ */
-
-#define PTIO__TASK_ALIVE    0x01u
-#define PTIO__TASK_QUEUED   0x02u
-#define PTIO__TASK_TIMER    0x04u /* timed task with its timer armed */
-#define PTIO__TASK_DEADLINE 0x08u
-#define PTIO__TASK_RUNNING  0x10u
-#define PTIO__TASK_CANCEL   0x20u
-#define PTIO__TASK_TIMED    0x40u /* a struct ptio_timed_task */
-#define PTIO__TASK_WOKEN    0x80u /* woken while running: queued when it
-				     suspends */
-
-/* The high four bits of a task's readiness byte are flags too (the
- * flags byte is full, and a task must stay 16 bytes): */
-#define PTIO__READINESS    0x0Fu /* the readiness bits proper */
-#define PTIO__TASK_ABORT   0x40u /* an abort waits to be delivered */
-#define PTIO__TASK_SELECT  0x80u /* waiting in the select at u.sel */
-
 /* The timed task of TASK, which must be one. */
 #define PTIO__TIMED(task) \
 	PTIO_CONTAINER_OF(task, struct ptio_timed_task, task)

@@ -153,7 +153,7 @@ static inline void wake_one(struct ptio_source *src, struct ptio_task *t,
  * slots).  Waking clears every slot a task holds here, so a task waiting
  * in both is woken once: the write slot is read after the read slot's
  * wake. */
-static inline void wake_waiters(struct ptio_source *src, unsigned bits)
+static void wake_waiters(struct ptio_source *src, unsigned bits)
 {
 	unsigned ready = src->ready & PTIO__READINESS;
 	struct ptio_task *t;
@@ -168,10 +168,44 @@ static inline void wake_waiters(struct ptio_source *src, unsigned bits)
 		wake_one(src, t, PTIO_SLOT_WRITE, ready);
 }
 
+static PTIO__NOINLINE void wake_waiters_slow(struct ptio_source *src,
+					     unsigned bits)
+{
+	wake_waiters(src, bits);
+}
+
+/*
+ * Every readiness report of every backend comes here, so the case of a
+ * busy stream is done first and with nothing saved: a report that answers
+ * the read slot's task, the only waiter, asleep on this one source with
+ * no timer (the case wake_one does in place).  Its task is queued with
+ * the readiness; anything else, including a report nobody waits for, is
+ * wake_waiters' (a tail call).
+ */
 void ptio_source_ready(struct ptio_source *src, unsigned bits)
 {
-	src->ready = (uint8_t)(src->ready | bits);
-	wake_waiters(src, bits);
+	struct ptio_task *t = src->waiter[PTIO_SLOT_READ];
+	unsigned ready = src->ready | bits;
+
+	src->ready = (uint8_t)ready;
+	if (t == NULL || !(bits & PTIO_READABLE) ||
+	    src->waiter[PTIO_SLOT_WRITE] != NULL ||
+	    (src->flags & (PTIO__SOURCE_WAITER | PTIO_SOURCE_BACKEND |
+			   PTIO_SOURCE_EDGE)) == PTIO_SOURCE_BACKEND ||
+	    (src->flags & PTIO__SOURCE_WAITER) || t->u.source != src ||
+	    (t->readiness & PTIO__TASK_SELECT) ||
+	    (t->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED |
+			 PTIO__TASK_RUNNING | PTIO__TASK_TIMER)) !=
+		    PTIO__TASK_ALIVE) {
+		if (t != NULL || src->waiter[PTIO_SLOT_WRITE] != NULL)
+			wake_waiters_slow(src, bits);
+		return;
+	}
+	t->readiness = (uint8_t)((t->readiness & ~PTIO__READINESS) |
+				 (ready & PTIO__READINESS));
+	src->waiter[PTIO_SLOT_READ] = NULL;
+	t->loop->nwaits--;
+	ptio__task_enqueue(t);
 }
 
 void ptio_source_close(struct ptio_source *src)

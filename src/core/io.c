@@ -35,7 +35,7 @@ ptio_ssize ptio_nb_read_buf(struct ptio_read r, struct ptio_readbuf *rb)
 	return n;
 }
 
-ptio_ssize ptio_nb_read(struct ptio_read r, void *buf, size_t len)
+ptio_ssize (ptio_nb_read)(struct ptio_read r, void *buf, size_t len)
 {
 	struct ptio_readbuf rb;
 	ptio_ssize n;
@@ -89,7 +89,7 @@ bool ptio_is_read_vectored(struct ptio_read r)
 	return r.vt->nb_read_buf_vectored != NULL;
 }
 
-ptio_ssize ptio_nb_write(struct ptio_write w, const void *buf, size_t len)
+ptio_ssize (ptio_nb_write)(struct ptio_write w, const void *buf, size_t len)
 {
 	ptio_ssize n;
 

@@ -49,8 +49,8 @@ static PTIO__NOINLINE ptio_ssize wait_ready_slow(struct ptio_task *task, struct 
  * one's is a tail call of ptio_source_poll.  Anything else goes the
  * general way, also a tail call: this function saves no registers.
  */
-ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
-			   unsigned interest)
+ptio_ssize (ptio_wait_ready)(struct ptio_task *task, struct ptio_ready o,
+			     unsigned interest)
 {
 	struct ptio_loop *loop = task->loop;
 	struct ptio_source *src = o.self;
