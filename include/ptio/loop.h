@@ -296,6 +296,23 @@ struct ptio_loop {
 	size_t scratch_len;
 };
 
+/* The common case of ptio_task_spend inline in the caller: the running
+ * task, with budget left, no deadline and no abort pending, spends one
+ * unit.  `(ptio_task_spend)` names the function. */
+static inline ptio_ssize ptio__task_spend_inline(struct ptio_task *task)
+{
+	struct ptio_loop *loop = task->loop;
+
+	if (!(task->readiness & PTIO__TASK_ABORT) &&
+	    !(task->flags & PTIO__TASK_DEADLINE) && loop != NULL &&
+	    loop->current == task && loop->budget != 0) {
+		loop->budget--;
+		return 0;
+	}
+	return (ptio_task_spend)(task);
+}
+#define ptio_task_spend(task) ptio__task_spend_inline(task)
+
 /* Modes for ptio_loop_run. */
 #define PTIO_RUN_DEFAULT 0 /* until no task is alive, or ptio_loop_stop */
 #define PTIO_RUN_ONCE    1 /* one iteration, waiting if nothing is ready */

@@ -11,7 +11,7 @@
 
 /* ---- The budget --------------------------------------------------------- */
 
-ptio_ssize ptio_task_spend(struct ptio_task *task)
+ptio_ssize (ptio_task_spend)(struct ptio_task *task)
 {
 	struct ptio_loop *loop = task->loop;
 
