@@ -1277,13 +1277,15 @@ START_TEST(test_deadline_on_silent_socket)
 END_TEST
 
 /* ptio_wait_ready answers a ready fd stream inline, from its source's
- * cache (ptio/ops.h).  That answer must keep the wait's rules: a pending
+ * cache (ptio/ops.h), and ptio_task_spend spends inline (ptio/loop.h).
+ * Those answers must keep the rules: a pending
  * abort and a passed deadline beat it, a spent budget suspends, a task
  * that is not running spends nothing, and a closed stream says so. */
 static struct cached_wait {
 	struct ptio_fd a, b;
 	struct ptio_timed_task t, other;
 	ptio_ssize first, aborted, expired, again, spent, by_hand, closed;
+	ptio_ssize spend_aborted, spend_expired;
 	uint16_t budget_before, budget_after;
 	int activations;
 } cw;
@@ -1306,8 +1308,11 @@ static ptio_ssize cw_task(struct ptio_task *t)
 	cw.first = r; /* READABLE is in the cache from here on */
 	ptio_task_abort(t);
 	cw.aborted = ptio_wait_ready(t, rd, PTIO_READ);
+	ptio_task_abort(t);
+	cw.spend_aborted = ptio_task_spend(t);
 	ptio_task_set_deadline(ptio_task_timed(t), ptio_loop_now(loop) - 1);
 	cw.expired = ptio_wait_ready(t, rd, PTIO_READ);
+	cw.spend_expired = ptio_task_spend(t); /* inline too */
 	ptio_task_clear_deadline(ptio_task_timed(t));
 	cw.again = ptio_wait_ready(t, rd, PTIO_READ);
 	/* Spend the rest of the budget: the wait that finds none left
@@ -1338,6 +1343,8 @@ START_TEST(test_wait_ready_cached_answer_rules)
 	ck_assert_int_eq(cw.first, PTIO_READABLE);
 	ck_assert_int_eq(cw.aborted, PTIO_ECANCELED);
 	ck_assert_int_eq(cw.expired, PTIO_ETIMEDOUT);
+	ck_assert_int_eq(cw.spend_aborted, PTIO_ECANCELED);
+	ck_assert_int_eq(cw.spend_expired, PTIO_ETIMEDOUT);
 	ck_assert_int_eq(cw.again, PTIO_READABLE);
 	ck_assert_int_eq(cw.spent, PTIO_READABLE);
 	ck_assert_int_eq(cw.activations, 1); /* suspended once, not spun */
