@@ -5,6 +5,7 @@
 # Records (SRV a server's name, REP a repetition):
 #   what SRV TEXT | unavailable SRV TEXT | seen SRV TEXT
 #   rate SRV CASE REP MSGS_PER_S       (CASE 1, 100, 1000 or idle)
+#   cpu SRV CASE REP US MSGS           (the server's CPU time in the run)
 #   heap SRV REP B | rss SRV REP B | sizeof SRV B
 #   syscalls SRV COUNT MSGS | faults SRV COUNT MSGS
 #   instr SRV IR1 IR2 DMSGS | instr_idle SRV IR1 IR2 DMSGS
@@ -25,6 +26,7 @@ function rest(n,    s, i) {
 
 $1 == "what" || $1 == "unavailable" || $1 == "seen" { info[$1, $2] = rest(3) }
 $1 == "rate" { rate[$2, $3, $4] = $5; seen_case[$3] = 1 }
+$1 == "cpu" { if ($6 > 0) cpu_us[$2, $3, $4] = $5 / $6 }
 $1 == "heap" || $1 == "rss" { mem[$1, $2, $3] = $4 }
 $1 == "sizeof" { size[$2] = $3 }
 $1 == "syscalls" || $1 == "faults" { if ($4 > 0) count[$1, $2] = $3 / $4 }
@@ -57,6 +59,30 @@ function rate_cell(srv, c,    r, n, m, rates, ratios, nr) {
 		return failed(srv, c) ? "fail" : "n/a"
 	nr = sprintf("%d/s", median(rates, n))
 	return m == 0 ? "n/a (" nr ")" : sprintf("%.2f (%s)", median(ratios, m), nr)
+}
+
+# The median over the repetitions of SRV's CPU time per message in CASE
+# over epoll's in the same repetition, or "" when there is none.
+function cpu_ratio(srv, c,    r, m, ratios) {
+	m = 0
+	for (r = 1; r <= reps; r++)
+		if (((srv, c, r) in cpu_us) && (("epoll", c, r) in cpu_us) &&
+		    cpu_us["epoll", c, r] > 0)
+			ratios[++m] = cpu_us[srv, c, r] / cpu_us["epoll", c, r]
+	return m == 0 ? "" : sprintf("%.2f", median(ratios, m))
+}
+
+# The cell of SRV's CPU time per message in CASE: the ratio to epoll's,
+# with the median time in microseconds.
+function cpu_cell(srv, c,    r, n, us, q) {
+	n = 0
+	for (r = 1; r <= reps; r++)
+		if ((srv, c, r) in cpu_us)
+			us[++n] = cpu_us[srv, c, r]
+	if (n == 0)
+		return failed(srv, c) ? "fail" : "n/a"
+	q = cpu_ratio(srv, c)
+	return (q == "" ? "n/a" : q) sprintf(" (%.2f us)", median(us, n))
 }
 
 # True if a case of SRV whose name begins with C failed.
@@ -152,6 +178,28 @@ END {
 			continue
 		p("| " s " | " rate_cell(s, 1) " | " rate_cell(s, 100) " | " \
 		  rate_cell(s, 1000) " | " rate_cell(s, "idle") " |")
+	}
+
+	p("")
+	p("## Server CPU time per message, as a ratio to plain epoll")
+	p("")
+	p("The same runs: the server's CPU time (user and system, from " \
+	  "/proc/PID/schedstat) over the ping-pong alone, once every " \
+	  "connection is open, per message; the median over the " \
+	  "repetitions of its ratio to `epoll`'s in the same repetition, " \
+	  "with the median time in parentheses.  Lower is better.  Where " \
+	  "the server's CPU is what limits the rate (100 and more " \
+	  "connections), this is the rate's ratio turned over, without " \
+	  "the swings of the client's and the kernel's scheduling.")
+	p("")
+	p("| server | 1 conn | 100 conns | 1,000 conns | 100 + " nidle " idle |")
+	p("|---|---|---|---|---|")
+	for (i = 1; i <= nsrv; i++) {
+		s = srv[i]
+		if (!avail[s])
+			continue
+		p("| " s " | " cpu_cell(s, 1) " | " cpu_cell(s, 100) " | " \
+		  cpu_cell(s, 1000) " | " cpu_cell(s, "idle") " |")
 	}
 
 	p("")
@@ -272,4 +320,7 @@ END {
 		print "heap_per_conn", srv[i], avail[srv[i]] ? mem_cell("heap", srv[i]) : "n/a"
 	for (i = 1; i <= nsrv; i++)
 		print "idle_ratio", srv[i], idle_ratio(srv[i])
+	for (i = 1; i <= nsrv; i++)
+		print "cpu_ratio_idle", srv[i], \
+		      cpu_ratio(srv[i], "idle") == "" ? "n/a" : cpu_ratio(srv[i], "idle")
 }
