@@ -43,7 +43,8 @@
  * Stopping: SIGTERM or SIGINT (or --exit-after N closed connections) stops
  * accepting and lets open connections finish for up to --drain-ms
  * (default 2000).  The exit status is 0 when every connection ended, 3 when
- * some were still open at the drain deadline, 1 on a setup error.
+ * some were still open at the drain deadline, 1 on a setup error, 77 when
+ * the backend asked for (PTIO_BACKEND) is not available here.
  *
  * Signals come into the loop through a signal source (ptio_signals_next)
  * and reach each server through its waker, so an idle server sleeps in
@@ -960,8 +961,8 @@ static ptio_ssize house_fn(struct ptio_task *t)
 
 /* ---- Serving ---------------------------------------------------------------- */
 
-/* Start this thread's backend and loop (with its scratch buffer); 0 or 1
- * with a message. */
+/* Start this thread's backend and loop (with its scratch buffer); 0, or
+ * 1 with a message (77 when the backend is not available here). */
 static int loop_open(void)
 {
 	struct ptio_backend *be;
@@ -972,7 +973,7 @@ static int loop_open(void)
 		fprintf(stderr, "echo-server: backend %s: %s\n",
 			opt.backend != NULL ? opt.backend : "(default)",
 			ptio_strerror(r));
-		return 1;
+		return r == PTIO_ENOTSUP ? 77 : 1;
 	}
 	ptio_loop_init(&srv.loop, be);
 	ptio_loop_set_scratch(&srv.loop, scratch, sizeof scratch);
@@ -980,14 +981,15 @@ static int loop_open(void)
 }
 
 /* Open this thread's server on PORT: its waker and its listener (FLAGS
- * for ptio_tcp_listen_opts), and describe it in REF.  0 or 1 with a
- * message. */
+ * for ptio_tcp_listen_opts), and describe it in REF.  0, or 1 (77, as
+ * loop_open) with a message. */
 static int server_open(struct server_ref *ref, uint16_t port, unsigned flags)
 {
 	ptio_ssize r;
+	int status = loop_open();
 
-	if (loop_open() != 0)
-		return 1;
+	if (status != 0)
+		return status;
 	srv.loop_ready = true;
 	r = ptio_waker_open(&srv.waker, &srv.loop);
 	if (r >= 0)
@@ -1230,12 +1232,12 @@ static void print_start(const struct server_ref *ref)
 static int serve_here(void)
 {
 	static struct server_ref ref;
-	int status = 1;
+	int status;
 
 	ctl.refs = &ref;
 	ctl.nrefs = 1;
-	if (server_open(&ref, (uint16_t)opt.port, 0) == 0 &&
-	    ctl_open(&srv.loop) == 0) {
+	status = server_open(&ref, (uint16_t)opt.port, 0);
+	if (status == 0 && (status = ctl_open(&srv.loop)) == 0) {
 		print_start(&ref);
 		status = ref.status = server_run(&ref);
 		if (status != 1)
@@ -1251,13 +1253,14 @@ static int serve_here(void)
 static int serve_threads(void)
 {
 	size_t i, started = 0;
-	int status = 0;
+	int status = 1;
 
 	ctl.refs = calloc(opt.threads, sizeof *ctl.refs);
-	if (ctl.refs == NULL || loop_open() != 0) {
+	if (ctl.refs == NULL || (status = loop_open()) != 0) {
 		free(ctl.refs);
-		return 1;
+		return status;
 	}
+	status = 0;
 	ctl.nrefs = opt.threads;
 	if (ctl_open(&srv.loop) != 0)
 		status = 1;
