@@ -641,11 +641,12 @@ START_TEST(test_reused_number_with_dup)
 }
 END_TEST
 
-/* A regular file's stream holds its number too (it is never registered,
- * so never removed): a socket's stream that takes the number after the
- * file was closed behind its back keeps its registration when the file's
- * stream is closed; and the other way round, a file's stream that takes
- * a socket stream's number makes neither close remove anything. */
+/* A regular file's stream is never registered, so never removes: a
+ * socket's stream that takes its number after the file was closed behind
+ * its back keeps its registration when the file's stream is closed.  The
+ * other way round, a file's stream that takes a socket stream's number
+ * has nothing to remove, and the socket stream's attempt reaches the file
+ * and removes nothing either. */
 static int temp_file(void)
 {
 	char path[] = "/tmp/ptio-epoll-XXXXXX";
@@ -666,6 +667,7 @@ START_TEST(test_reused_number_file_then_socket)
 	nb_socketpair(b);
 	PTIO_CK_OK(ptio_fd_open(&file, &ptio_test_loop, n, PTIO_FD_NOCLOSE));
 	ck_assert_uint_eq(regs(), 0);
+	ck_assert_uint_eq(eb()->nrefused, 1);
 	ck_assert_int_eq(close(n), 0);
 	move_fd(b[0], n);
 	PTIO_CK_OK(ptio_fd_open(&sock, &ptio_test_loop, n, 0));
@@ -698,10 +700,13 @@ START_TEST(test_reused_number_socket_then_file)
 	ck_assert_uint_eq(regs(), 1);
 	ctls = sys.ctls;
 	PTIO_CK_OK(ptio_fd_close(&sock));
-	PTIO_CK_OK(ptio_fd_close(&file));
-	ck_assert_uint_eq(sys.ctls, ctls);
-	ck_assert_uint_eq(regs(), 0);
+	/* Its EPOLL_CTL_DEL reaches the file, which has no registration. */
+	ck_assert_uint_eq(sys.ctls, ctls + 1);
 	ck_assert_uint_eq(eb()->ngone, 1); /* the socket's, had it a dup */
+	PTIO_CK_OK(ptio_fd_close(&file));
+	ck_assert_uint_eq(sys.ctls, ctls + 1);
+	ck_assert_uint_eq(regs(), 0);
+	ck_assert_uint_eq(eb()->nrefused, 0);
 	ck_assert_int_eq(close(b[1]), 0);
 }
 END_TEST
@@ -816,8 +821,7 @@ END_TEST
 /* More ready streams than one wait takes (128): 200 readers wait, all
  * their streams become readable at once, and two waits report them all,
  * each stream once (an edge-triggered report is made once: a stream
- * left out of the first batch must come in the second).  The bits by
- * descriptor number grow past their first 64 numbers on the way. */
+ * left out of the first batch must come in the second). */
 #define NPAIRS 200
 
 static struct many {
@@ -845,8 +849,7 @@ START_TEST(test_many_streams)
 		waiter_start(&mn.w[i], &mn.a[i], PTIO_READ);
 	}
 	ck_assert_uint_eq(regs(), 2 * NPAIRS);
-	ck_assert_uint_gt(eb()->nnum * 4,
-			  (size_t)ptio_fd_fileno(&mn.b[NPAIRS - 1]));
+	ck_assert_uint_ge(eb()->nheld, 1);
 	ck_assert_int_eq(ptio_loop_run(&ptio_test_loop, PTIO_RUN_NOWAIT),
 			 NPAIRS);
 	/* Each new stream was writable when registered: take those first

@@ -295,12 +295,13 @@ void ptio_select_backend_destroy(struct ptio_select_backend *sb);
  * file open); and closing such a stream never removes the registration
  * of a new stream that took its descriptor number.
  *
- * Memory: the epoll instance (one descriptor) and two bits per descriptor
- * number up to the highest one opened, which say whether an open stream
- * holds the number (there is no table leading events to streams).  Only
- * after descriptors were closed behind their streams' backs does it keep
- * more: a short list of the streams that left a registration behind, and
- * one of the streams that share a number.  Registrations
+ * Memory: the epoll instance (one descriptor) and one bit per descriptor
+ * number up to the highest one opened (in pages of 512 bytes), which says
+ * whether an open stream holds the number: there is no table leading
+ * events to streams.  Besides, a list of the open streams on files epoll
+ * refuses, and, only after descriptors were closed behind their streams'
+ * backs, short lists of the streams that may have left a registration
+ * behind and of those that share a number.  Registrations
  * (ptio_loop_registrations) count the open streams that epoll watches
  * (not regular files).  Without <sys/epoll.h>, ptio_epoll_init fails with
  * PTIO_ENOTSUP.
@@ -317,8 +318,12 @@ struct ptio_epoll {
 	int epfd;                         /* the epoll instance, or -1 */
 	bool in_wait;                     /* between epoll_wait and the end
 					     of its report */
-	unsigned char *num;               /* two bits per descriptor number */
-	size_t nnum;                      /* bytes in num */
+	unsigned long **held;             /* pages of one bit per descriptor
+					     number: held by a registered
+					     source */
+	size_t nheld;                     /* pages in held (or NULL) */
+	const struct ptio_source **refused; /* attached, not registered */
+	size_t nrefused, caprefused;      /* entries used, allocated */
 	struct ptio__epoll_gone *gone;    /* sources gone, registrations
 					     perhaps not */
 	size_t ngone, capgone;            /* entries used, allocated */

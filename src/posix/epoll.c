@@ -13,7 +13,7 @@
  *
  * Events carry a pointer to their source (ev.data.ptr), and a wait hands
  * each straight to ptio_source_ready: no table by descriptor, so that an
- * idle stream costs this backend two bits (see "Numbers").  A pointer is
+ * idle stream costs this backend one bit (see "Numbers").  A pointer is
  * safe to follow only while its source is attached, and two kinds of
  * event could outlive their source:
  *
@@ -47,25 +47,32 @@
  * Numbers.  EPOLL_CTL_DEL removes whatever registration the descriptor
  * number now leads to.  After a stream's descriptor was closed behind
  * its back and its number reused by a new stream, the old stream's
- * detach would remove the new stream's registration; with no table, only
- * the number's history can tell.  So two bits per descriptor number say
- * whether no attached source holds it, one registered source does, one
- * that epoll refused does (a regular file: never registered, so never
- * removed), or more than one does.  That last, a shared number, exists
- * only after such a misuse: it has records in a short list, one per
- * holder (the one from before the number was shared is anonymous, its
- * kind known from the bits), each with its kind and whether it attached
- * last, the owner.  The number leads to the owner's file (an attach
- * succeeds only on a file with no registration at that number, so every
- * earlier holder's file has left the number), so only a registered
- * owner's detach removes; any other registered holder's goes on the gone
- * list.  When a shared number is down to one holder its two bits say so
- * again, and that holder's detach removes by number: no other attached
- * source holds the number, so the registration it reaches, if any, is
- * its own or one left behind by a source on the gone list.
+ * detach would remove the new stream's registration, and only the
+ * number's history can tell.  So one bit per descriptor number says
+ * whether a registered source holds it, in pages of 4,096 numbers (512
+ * bytes) allocated as the numbers come.  A number held by two registered
+ * sources or more, which takes such a misuse, is shared: it has records
+ * in a short list, one per holder (the one from before the number was
+ * shared anonymous), each saying whether it attached last, the owner.
+ * The number leads to the owner's file (an attach succeeds only on a
+ * file with no registration at that number, so every earlier holder's
+ * file has left the number), so only the owner's detach removes by
+ * number; any other holder goes on the gone list.  A number down to one
+ * holder is no longer shared, and that holder's detach removes by
+ * number: no other attached source holds the number, so what the call
+ * reaches, if anything, is its own registration or one left behind by a
+ * source on the gone list.
  *
- * Divided into: growing arrays, numbers, the gone list, reporting a
- * batch, the backend vtable, and init/destroy.  Without <sys/epoll.h>
+ * Sources whose files epoll refuses (regular files, /dev/null: EPERM)
+ * are never registered and must never remove: they are kept on a list of
+ * their own, which detach looks through only when it is not empty (a
+ * server seldom has any).  A registered source that takes the number of
+ * one closed behind its back is then the number's only holder, and a
+ * refused one that takes a registered source's number leaves that one
+ * its bit: its attempt to remove reaches the refused file and fails.
+ *
+ * Divided into: clearing, growing arrays, numbers, refused sources, the
+ * gone list, reporting a batch, the backend vtable, and init/destroy.  Without <sys/epoll.h>
  * only a ptio_epoll_init that fails with PTIO_ENOTSUP is built.
  */
 #include <ptio/err.h>
@@ -75,8 +82,11 @@
 static void ep_clear(struct ptio_epoll *eb)
 {
 	eb->in_wait = false;
-	eb->num = NULL;
-	eb->nnum = 0;
+	eb->held = NULL;
+	eb->nheld = 0;
+	eb->refused = NULL;
+	eb->nrefused = 0;
+	eb->caprefused = 0;
 	eb->gone = NULL;
 	eb->ngone = 0;
 	eb->capgone = 0;
@@ -101,13 +111,12 @@ static void ep_clear(struct ptio_epoll *eb)
  * on its ready list). */
 #define EP_BATCH 128
 
-/* What the two bits of a descriptor number say (see "Numbers"). */
-enum {
-	NUM_FREE,    /* no attached source holds it */
-	NUM_POLLED,  /* one does, registered */
-	NUM_PLAIN,   /* one does, refused by epoll (always ready) */
-	NUM_SHARED   /* more than one: see the share records */
-};
+/* Descriptor numbers per page of the bits that say which are held (see
+ * "Numbers"): 512 bytes.  Pages, not one array grown by realloc, for
+ * every outgrown array would stay in the allocator's caches, which
+ * would cost more than the bits themselves. */
+#define EP_PAGE_BITS 4096
+#define EP_WORD_BITS (sizeof(unsigned long) * CHAR_BIT)
 
 /* An address whose source has gone while a registration may still carry
  * it (see "The gone list"). */
@@ -117,13 +126,12 @@ struct ptio__epoll_gone {
 	uint8_t batch;                 /* only until this batch is reported */
 };
 
-/* One holder of a shared descriptor number. */
+/* One registered holder of a shared descriptor number. */
 struct ptio__epoll_share {
 	const struct ptio_source *src; /* NULL: the holder from before the
 					  number was shared */
 	int fd;
-	uint8_t polled;                /* registered, not refused */
-	uint8_t owner;                 /* attached last: the number leads to
+	bool owner;                    /* attached last: the number leads to
 					  its file */
 };
 
@@ -160,90 +168,98 @@ static ptio_ssize ep_reserve(void **arr, size_t *cap, size_t want,
 
 /* ---- Numbers ---------------------------------------------------------------- */
 
-static unsigned num_get(const struct ptio_epoll *eb, int fd)
+static bool held_get(const struct ptio_epoll *eb, int fd)
 {
-	size_t i = (size_t)fd / 4;
+	size_t page = (size_t)fd / EP_PAGE_BITS, bit = (size_t)fd % EP_PAGE_BITS;
 
-	if (i >= eb->nnum)
-		return NUM_FREE;
-	return (eb->num[i] >> ((unsigned)fd % 4 * 2)) & 3u;
+	if (page >= eb->nheld || eb->held[page] == NULL)
+		return false;
+	return (eb->held[page][bit / EP_WORD_BITS] >> (bit % EP_WORD_BITS)) & 1u;
 }
 
-/* Set the bits of FD, which num_grow has made room for. */
-static void num_put(struct ptio_epoll *eb, int fd, unsigned state)
+/* Set or clear the bit of FD, which held_room has made room for. */
+static void held_put(struct ptio_epoll *eb, int fd, bool on)
 {
-	unsigned shift = (unsigned)fd % 4 * 2;
-	unsigned char *b = &eb->num[(size_t)fd / 4];
+	size_t bit = (size_t)fd % EP_PAGE_BITS;
+	unsigned long *w = &eb->held[(size_t)fd / EP_PAGE_BITS][bit / EP_WORD_BITS];
+	unsigned long mask = 1ul << (bit % EP_WORD_BITS);
 
-	*b = (unsigned char)((*b & ~(3u << shift)) | state << shift);
+	*w = on ? *w | mask : *w & ~mask;
 }
 
-/* Make the bits long enough for descriptor FD.  Grown by a quarter, as
- * every number up to the highest costs its two bits (10,000 descriptors:
- * 2.5 KB). */
-static ptio_ssize num_grow(struct ptio_epoll *eb, int fd)
+/* Make room for the bit of descriptor number FD. */
+static ptio_ssize held_room(struct ptio_epoll *eb, int fd)
 {
-	size_t want = (size_t)fd / 4 + 1, len = eb->nnum != 0 ? eb->nnum : 16;
-	unsigned char *num;
+	size_t page = (size_t)fd / EP_PAGE_BITS, cap = eb->nheld;
+	ptio_ssize r;
 
-	if (want <= eb->nnum)
-		return 0;
-	while (len < want)
-		len += len / 4;
-	num = realloc(eb->num, len);
-	if (num == NULL)
-		return PTIO_ENOMEM;
-	memset(num + eb->nnum, 0, len - eb->nnum);
-	eb->num = num;
-	eb->nnum = len;
+	if (page >= eb->nheld) {
+		r = ep_reserve((void **)&eb->held, &cap, page + 1,
+			       sizeof(*eb->held));
+		if (r < 0)
+			return r;
+		memset(eb->held + eb->nheld, 0,
+		       (cap - eb->nheld) * sizeof(*eb->held));
+		eb->nheld = cap;
+	}
+	if (eb->held[page] == NULL) {
+		eb->held[page] = calloc(EP_PAGE_BITS / CHAR_BIT, 1);
+		if (eb->held[page] == NULL)
+			return PTIO_ENOMEM;
+	}
 	return 0;
 }
 
-/* Room for what ep_hold may add for FD: its bits and, when it is held
+/* Room for what ep_hold may add for FD: its bit and, when it is held
  * already, the records of a shared number (the earlier holder's and the
  * new one's).  Taken before the registration, so that ep_hold cannot
  * fail after it. */
 static ptio_ssize num_room(struct ptio_epoll *eb, int fd)
 {
-	ptio_ssize r = num_grow(eb, fd);
+	ptio_ssize r = held_room(eb, fd);
 
-	if (r < 0 || num_get(eb, fd) == NUM_FREE)
+	if (r < 0 || !held_get(eb, fd))
 		return r;
 	return ep_reserve((void **)&eb->share, &eb->capshare, eb->nshare + 2,
 			  sizeof(*eb->share));
 }
 
 static void share_add(struct ptio_epoll *eb, const struct ptio_source *src,
-		      int fd, bool polled, bool owner)
+		      int fd, bool owner)
 {
 	struct ptio__epoll_share *s = &eb->share[eb->nshare++];
 
 	s->src = src;
 	s->fd = fd;
-	s->polled = polled;
 	s->owner = owner;
 }
 
-/* SRC, newly attached (POLLED: registered), now holds descriptor number
- * FD, and is its owner. */
-static void ep_hold(struct ptio_epoll *eb, const struct ptio_source *src,
-		    int fd, bool polled)
+/* How many records shared number FD has (0: it is not shared). */
+static size_t share_count(const struct ptio_epoll *eb, int fd)
 {
-	unsigned state = num_get(eb, fd);
+	size_t i, n = 0;
+
+	for (i = 0; i < eb->nshare; i++)
+		n += eb->share[i].fd == fd;
+	return n;
+}
+
+/* SRC, newly registered, now holds descriptor number FD, and owns it. */
+static void ep_hold(struct ptio_epoll *eb, const struct ptio_source *src,
+		    int fd)
+{
 	size_t i;
 
-	if (state == NUM_FREE) {
-		num_put(eb, fd, polled ? NUM_POLLED : NUM_PLAIN);
+	if (!held_get(eb, fd)) {
+		held_put(eb, fd, true);
 		return;
 	}
-	if (state != NUM_SHARED) {
-		share_add(eb, NULL, fd, state == NUM_POLLED, false);
-		num_put(eb, fd, NUM_SHARED);
-	}
+	if (share_count(eb, fd) == 0)
+		share_add(eb, NULL, fd, false);
 	for (i = 0; i < eb->nshare; i++)
 		if (eb->share[i].fd == fd)
 			eb->share[i].owner = false;
-	share_add(eb, src, fd, polled, true);
+	share_add(eb, src, fd, true);
 }
 
 /* The record of SRC for shared number FD, else that of its anonymous
@@ -266,48 +282,73 @@ static struct ptio__epoll_share *share_find(struct ptio_epoll *eb,
 	return anon;
 }
 
-/* Drop record S; when FD has one holder left, its bits say it again. */
+/* Drop record S of FD; a number down to one holder is no longer shared
+ * (its bit says the rest). */
 static void share_drop(struct ptio_epoll *eb, struct ptio__epoll_share *s,
 		       int fd)
 {
-	struct ptio__epoll_share *last = NULL;
-	size_t i, left = 0;
+	size_t i;
 
 	*s = eb->share[--eb->nshare];
-	for (i = 0; i < eb->nshare; i++)
-		if (eb->share[i].fd == fd) {
-			last = &eb->share[i];
-			left++;
-		}
-	if (left != 1)
+	if (share_count(eb, fd) != 1)
 		return;
-	num_put(eb, fd, last->polled ? NUM_POLLED : NUM_PLAIN);
-	*last = eb->share[--eb->nshare];
+	for (i = 0; eb->share[i].fd != fd; i++)
+		;
+	eb->share[i] = eb->share[--eb->nshare];
 }
 
-/* SRC leaves descriptor number FD.  Returns whether SRC was registered,
- * with *OWNER set when the number still leads to its registration (as
- * far as this backend knows: it may have been closed behind its back). */
+/* SRC, registered, leaves descriptor number FD.  Returns false when it
+ * held nothing here; else true, with *OWNER set when the number still
+ * leads to its registration (as far as this backend knows: it may have
+ * been closed behind its back). */
 static bool ep_release(struct ptio_epoll *eb, const struct ptio_source *src,
 		       int fd, bool *owner)
 {
-	unsigned state = num_get(eb, fd);
 	struct ptio__epoll_share *s;
-	bool polled;
 
-	*owner = state == NUM_POLLED;
-	if (state != NUM_SHARED) {
-		if (state != NUM_FREE)
-			num_put(eb, fd, NUM_FREE);
-		return state == NUM_POLLED;
+	if (!held_get(eb, fd))
+		return false;
+	if (eb->nshare == 0 || share_count(eb, fd) == 0) {
+		held_put(eb, fd, false);
+		*owner = true;
+		return true;
 	}
 	s = share_find(eb, src, fd);
 	if (s == NULL)
-		return false; /* not attached here */
-	polled = s->polled;
+		return false; /* a stranger */
 	*owner = s->owner;
 	share_drop(eb, s, fd);
-	return polled;
+	return true;
+}
+
+/* ---- Refused sources --------------------------------------------------------- */
+
+/* SRC, whose file epoll refused, joins the list of those: never
+ * registered, never removed.  The list is as long as the streams open on
+ * regular files and the like, which a server rarely has. */
+static ptio_ssize refused_add(struct ptio_epoll *eb,
+			      const struct ptio_source *src)
+{
+	ptio_ssize r = ep_reserve((void **)&eb->refused, &eb->caprefused,
+				  eb->nrefused + 1, sizeof(*eb->refused));
+
+	if (r < 0)
+		return r;
+	eb->refused[eb->nrefused++] = src;
+	return 0;
+}
+
+/* Take SRC off the list of refused sources; false if it is not there. */
+static bool refused_take(struct ptio_epoll *eb, const struct ptio_source *src)
+{
+	size_t i;
+
+	for (i = 0; i < eb->nrefused; i++)
+		if (eb->refused[i] == src) {
+			eb->refused[i] = eb->refused[--eb->nrefused];
+			return true;
+		}
+	return false;
 }
 
 /* ---- The gone list ------------------------------------------------------------ */
@@ -513,10 +554,14 @@ static ptio_ssize ep_attach(struct ptio_backend *be, struct ptio_source *src)
 	if (r < 0)
 		return r;
 	r = ep_register(eb, src, fd);
+	if (r == 1) {
+		ep_hold(eb, src, fd);
+		eb->nattached++;
+	} else if (r == 0) {
+		r = refused_add(eb, src);
+	}
 	if (r < 0)
 		return r;
-	ep_hold(eb, src, fd, r == 1);
-	eb->nattached += (size_t)r;
 	if (eb->ngone != 0)
 		gone_attached(eb, src);
 	src->flags = (uint8_t)(src->flags | PTIO_SOURCE_EDGE);
@@ -529,24 +574,25 @@ static void ep_detach(struct ptio_backend *be, struct ptio_source *src)
 {
 	struct ptio_epoll *eb = ep_of(be);
 	int fd = (int)src->handle;
-	bool polled, owner, removed = false;
+	bool owner = false, removed = false;
 
 	if (!(src->flags & PTIO_SOURCE_EDGE) || fd < 0)
 		return;
 	src->flags = (uint8_t)(src->flags & ~PTIO_SOURCE_EDGE);
-	polled = ep_release(eb, src, fd, &owner);
-	if (polled) {
-		/* This fails when the descriptor was closed behind the
-		 * stream's back: the registration is gone with the file,
-		 * or lingers with a dup, out of reach. */
-		if (owner)
-			removed = epoll_ctl(eb->epfd, EPOLL_CTL_DEL, fd,
-					    NULL) == 0;
-		eb->nattached--;
+	if (eb->nrefused != 0 && refused_take(eb, src)) {
+		if (eb->ngone != 0)
+			gone_detached(eb, src, false, false);
+		return;
 	}
-	if (polled || eb->ngone != 0)
-		gone_detached(eb, src, polled && !removed,
-			      polled && eb->in_wait);
+	if (!ep_release(eb, src, fd, &owner))
+		return;
+	/* This fails when the descriptor was closed behind the stream's
+	 * back: the registration went with the file, or lingers with a
+	 * dup, out of reach. */
+	if (owner)
+		removed = epoll_ctl(eb->epfd, EPOLL_CTL_DEL, fd, NULL) == 0;
+	eb->nattached--;
+	gone_detached(eb, src, !removed, eb->in_wait);
 }
 
 static const struct ptio_backend_vt ep_vt = {
@@ -575,10 +621,15 @@ ptio_ssize ptio_epoll_init(struct ptio_epoll *eb, struct ptio_backend **out)
 
 void ptio_epoll_destroy(struct ptio_epoll *eb)
 {
+	size_t i;
+
 	if (eb->epfd >= 0)
 		(void)close(eb->epfd);
 	eb->epfd = -1;
-	free(eb->num);
+	for (i = 0; i < eb->nheld; i++)
+		free(eb->held[i]);
+	free(eb->held);
+	free(eb->refused);
 	free(eb->gone);
 	free(eb->share);
 	ep_clear(eb);
