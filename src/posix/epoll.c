@@ -142,28 +142,26 @@ static struct ptio_epoll *ep_of(struct ptio_backend *be)
 
 /* ---- Growing arrays ------------------------------------------------------ */
 
-/* Make room in *ARR (of *CAP elements of SIZE bytes) for WANT elements,
- * doubling from 4.  The lists grow only after a misuse, so they stay
- * short; doubling keeps the rare growth simple. */
-static ptio_ssize ep_reserve(void **arr, size_t *cap, size_t want,
-			     size_t size)
+/* ARR (of *CAP elements of SIZE bytes) with room for WANT elements,
+ * doubling from 4, or NULL (ARR untouched) when memory runs out.  What
+ * grows so is short: the refused sources, the directory of pages, and
+ * the lists that only a misuse fills. */
+static void *ep_grow(void *arr, size_t *cap, size_t want, size_t size)
 {
 	size_t len = *cap != 0 ? *cap : 4;
 	void *p;
 
 	if (want <= *cap)
-		return 0;
+		return arr;
 	while (len < want) {
 		if (len > SIZE_MAX / 2 / size)
-			return PTIO_ENOMEM;
+			return NULL;
 		len *= 2;
 	}
-	p = realloc(*arr, len * size);
-	if (p == NULL)
-		return PTIO_ENOMEM;
-	*arr = p;
-	*cap = len;
-	return 0;
+	p = realloc(arr, len * size);
+	if (p != NULL)
+		*cap = len;
+	return p;
 }
 
 /* ---- Numbers ---------------------------------------------------------------- */
@@ -191,15 +189,14 @@ static void held_put(struct ptio_epoll *eb, int fd, bool on)
 static ptio_ssize held_room(struct ptio_epoll *eb, int fd)
 {
 	size_t page = (size_t)fd / EP_PAGE_BITS, cap = eb->nheld;
-	ptio_ssize r;
+	unsigned long **held;
 
 	if (page >= eb->nheld) {
-		r = ep_reserve((void **)&eb->held, &cap, page + 1,
-			       sizeof(*eb->held));
-		if (r < 0)
-			return r;
-		memset(eb->held + eb->nheld, 0,
-		       (cap - eb->nheld) * sizeof(*eb->held));
+		held = ep_grow(eb->held, &cap, page + 1, sizeof(*held));
+		if (held == NULL)
+			return PTIO_ENOMEM;
+		memset(held + eb->nheld, 0, (cap - eb->nheld) * sizeof(*held));
+		eb->held = held;
 		eb->nheld = cap;
 	}
 	if (eb->held[page] == NULL) {
@@ -216,12 +213,17 @@ static ptio_ssize held_room(struct ptio_epoll *eb, int fd)
  * fail after it. */
 static ptio_ssize num_room(struct ptio_epoll *eb, int fd)
 {
+	struct ptio__epoll_share *share;
 	ptio_ssize r = held_room(eb, fd);
 
 	if (r < 0 || !held_get(eb, fd))
 		return r;
-	return ep_reserve((void **)&eb->share, &eb->capshare, eb->nshare + 2,
-			  sizeof(*eb->share));
+	share = ep_grow(eb->share, &eb->capshare, eb->nshare + 2,
+			sizeof(*share));
+	if (share == NULL)
+		return PTIO_ENOMEM;
+	eb->share = share;
+	return 0;
 }
 
 static void share_add(struct ptio_epoll *eb, const struct ptio_source *src,
@@ -329,11 +331,13 @@ static bool ep_release(struct ptio_epoll *eb, const struct ptio_source *src,
 static ptio_ssize refused_add(struct ptio_epoll *eb,
 			      const struct ptio_source *src)
 {
-	ptio_ssize r = ep_reserve((void **)&eb->refused, &eb->caprefused,
-				  eb->nrefused + 1, sizeof(*eb->refused));
+	const struct ptio_source **refused =
+		ep_grow(eb->refused, &eb->caprefused, eb->nrefused + 1,
+			sizeof(*refused));
 
-	if (r < 0)
-		return r;
+	if (refused == NULL)
+		return PTIO_ENOMEM;
+	eb->refused = refused;
 	eb->refused[eb->nrefused++] = src;
 	return 0;
 }
@@ -386,9 +390,10 @@ static void gone_detached(struct ptio_epoll *eb,
 	if (g == NULL) {
 		if (!lingers && !in_batch)
 			return;
-		if (ep_reserve((void **)&eb->gone, &eb->capgone,
-			       eb->ngone + 1, sizeof(*eb->gone)) < 0)
+		g = ep_grow(eb->gone, &eb->capgone, eb->ngone + 1, sizeof(*g));
+		if (g == NULL)
 			return; /* see "The gone list" */
+		eb->gone = g;
 		g = &eb->gone[eb->ngone++];
 		g->src = src;
 		g->batch = !lingers;
@@ -412,14 +417,12 @@ static void gone_batch_done(struct ptio_epoll *eb)
 	eb->nbatch = 0;
 }
 
-static bool gone_has(const struct ptio_epoll *eb, const void *src)
+/* True when an event that carries SRC must be dropped. */
+static bool gone_has(struct ptio_epoll *eb, const void *src)
 {
-	size_t i;
+	const struct ptio__epoll_gone *g = gone_find(eb, src);
 
-	for (i = 0; i < eb->ngone; i++)
-		if (eb->gone[i].src == src)
-			return !eb->gone[i].live;
-	return false;
+	return g != NULL && !g->live;
 }
 
 /* ---- Reporting a batch ------------------------------------------------------ */
