@@ -288,23 +288,49 @@ void ptio_select_backend_destroy(struct ptio_select_backend *sb);
  * One difference from poll: a descriptor closed behind its stream's back
  * (close(2) instead of ptio_fd_close) is dropped by the kernel without a
  * word, so a task waiting on it is woken by its deadline or by
- * ptio_fd_close only, not with PTIO_EBADF.  Events name descriptors, not
- * streams: one for a stream that has been closed is dropped, never
- * delivered to freed memory.
+ * ptio_fd_close only, not with PTIO_EBADF.  Events carry a pointer to
+ * their stream, yet one for a stream that has been closed is dropped,
+ * never delivered to freed memory, even when the kernel keeps the
+ * registration of a descriptor closed behind its back (a dup holds the
+ * file open); and closing such a stream never removes the registration
+ * of a new stream that took its descriptor number.
  *
- * Memory: the epoll instance (one descriptor) and a table of one pointer
- * per descriptor number up to the highest one opened, which leads an
- * event to its stream.  Registrations (ptio_loop_registrations) count the
- * open streams.  Without <sys/epoll.h>, ptio_epoll_init fails with
+ * Memory: the epoll instance (one descriptor) and one bit per descriptor
+ * number up to the highest one opened (in pages of 512 bytes), which says
+ * whether an open stream holds the number: there is no table leading
+ * events to streams.  Besides, a list of the open streams on files epoll
+ * refuses, and, only after descriptors were closed behind their streams'
+ * backs, short lists of the streams that may have left a registration
+ * behind and of those that share a number.  Registrations
+ * (ptio_loop_registrations) count the open streams that epoll watches
+ * (not regular files).  Without <sys/epoll.h>, ptio_epoll_init fails with
  * PTIO_ENOTSUP.
+ *
+ * The members are private.  (They changed when the table went: the
+ * struct is larger than it was, which ptio_posix_backend's union
+ * absorbs; a program that embeds a struct ptio_epoll itself must be
+ * rebuilt.)
  */
+struct ptio__epoll_gone;
+struct ptio__epoll_share;
 struct ptio_epoll {
-	struct ptio_backend base;  /* first */
-	int epfd;                  /* the epoll instance, or -1 */
-	struct ptio_source **who;  /* by descriptor number: its stream's
-				      source, or NULL */
-	size_t nwho;               /* length of who */
-	size_t nattached;          /* streams registered */
+	struct ptio_backend base;         /* first */
+	int epfd;                         /* the epoll instance, or -1 */
+	bool in_wait;                     /* between epoll_wait and the end
+					     of its report */
+	unsigned long **held;             /* pages of one bit per descriptor
+					     number: held by a registered
+					     source */
+	size_t nheld;                     /* pages in held (or NULL) */
+	const struct ptio_source **refused; /* attached, not registered */
+	size_t nrefused, caprefused;      /* entries used, allocated */
+	struct ptio__epoll_gone *gone;    /* sources gone, registrations
+					     perhaps not */
+	size_t ngone, capgone;            /* entries used, allocated */
+	size_t nbatch;                    /* of those, for one batch only */
+	struct ptio__epoll_share *share;  /* holders of shared numbers */
+	size_t nshare, capshare;          /* entries used, allocated */
+	size_t nattached;                 /* streams registered */
 };
 
 /* Create the epoll instance.  Returns 0 with *OUT (if OUT is not NULL)
@@ -312,8 +338,8 @@ struct ptio_epoll {
  * epoll, PTIO_EMFILE, ...) with nothing to destroy. */
 ptio_ssize ptio_epoll_init(struct ptio_epoll *eb, struct ptio_backend **out);
 
-/* Close the epoll instance and free the table.  Every stream must have
- * been closed first.  Harmless after a failed init. */
+/* Close the epoll instance and free what it kept.  Every stream must
+ * have been closed first.  Harmless after a failed init. */
 void ptio_epoll_destroy(struct ptio_epoll *eb);
 
 /* ---- The io_uring backend (Linux, liburing) ----------------------------- */
