@@ -35,8 +35,8 @@
  * where B is (heap in use now - heap in use before the first accept)
  * divided by the N open connections: the connection structs with their
  * allocator overhead plus whatever the backend keeps per connection (poll:
- * its arrays' entries for a waiting fd; select and epoll: a table
- * pointer); S is
+ * its arrays' entries for a waiting fd; select: a table pointer; epoll:
+ * one bit per descriptor number; uring: its table's entry); S is the
  * sizeof the connection struct, I how many connections are idle, and H
  * what counted the heap (mallinfo2, asan, or none).
  *
