@@ -75,6 +75,10 @@
  * that the kernel did not take, a kernel that ignores MSG_DONTWAIT). */
 #define UR_SILENT_MS 500u
 
+/* With two completion streams or more, how long the first enter of a
+ * wait holds out for two events rather than one (see ur_enter). */
+#define UR_BATCH_NS 10000L
+
 /* What a multishot poll asks for. */
 #define UR_EVENTS (POLLIN | POLLOUT | POLLRDHUP)
 
@@ -361,6 +365,18 @@ static int ur_enter_want(struct io_uring *ring, unsigned want, uint32_t timeout)
 	return r < 0 ? r : 0;
 }
 
+/* Submit what is queued and wait until WANT completions are in the
+ * queue, or UR_BATCH_NS have passed: 0 either way (those that came are
+ * in the queue), or a negative errno as liburing returns it. */
+static int ur_enter_batch(struct io_uring *ring, unsigned want)
+{
+	struct __kernel_timespec ts = { 0, UR_BATCH_NS };
+	struct io_uring_cqe *cqe;
+	int r = io_uring_submit_and_wait_timeout(ring, &cqe, want, &ts, NULL);
+
+	return r == -ETIME || r >= 0 ? 0 : r;
+}
+
 /* Submit what is queued and wait for a completion that may wake a task,
  * at most TIMEOUT ms: 0, -ETIME when the time ran out, or a negative
  * errno as liburing returns it.
@@ -374,8 +390,15 @@ static int ur_enter_want(struct io_uring *ring, unsigned want, uint32_t timeout)
  * and one more.  Should a send not complete at once after all, it must
  * not hold back the one event that does come for good: that wait is
  * bounded by UR_SILENT_MS, after which the caller's wait goes on as
- * usual (not -ETIME). */
-static int ur_enter(struct ptio_uring *u, uint32_t timeout)
+ * usual (not -ETIME).
+ *
+ * With two completion streams or more, the first enter of a wait (BATCH)
+ * holds out for two events, for UR_BATCH_NS at most.  A server faster
+ * than its clients would otherwise wake for each message as it comes,
+ * one round and one enter per message; ten microseconds let a second
+ * one join the round, which halves the enters when streams are busy,
+ * and cost a lone message that long.  With one stream nothing waits. */
+static int ur_enter(struct ptio_uring *u, uint32_t timeout, bool batch)
 {
 	struct io_uring *ring = ring_of(u);
 	unsigned silent;
@@ -386,6 +409,9 @@ static int ur_enter(struct ptio_uring *u, uint32_t timeout)
 		return r < 0 ? r : 0;
 	}
 	silent = urs_silent_sends(u);
+	/* (UR_BATCH_NS is within any timeout of 1 ms or more.) */
+	if (batch && u->nstreams >= 2)
+		return ur_enter_batch(ring, silent + 2);
 	if (silent == 0)
 		return ur_enter_want(ring, 1, timeout);
 	if (timeout <= UR_SILENT_MS)
@@ -413,10 +439,12 @@ static ptio_ssize ur_wait(struct ptio_backend *be, uint32_t timeout)
 {
 	struct ptio_uring *u = ur_of(be);
 	ptio_tick start = ptio_posix_now_ms();
+	bool batch = true;
 	int r;
 
 	for (;;) {
-		r = ur_enter(u, timeout);
+		r = ur_enter(u, timeout, batch);
+		batch = false;
 		/* A signal: return so the loop fires what is due and
 		 * computes a fresh timeout, as poll.c does; completions
 		 * stay in the queue.  EBUSY: the completion queue has
@@ -542,6 +570,7 @@ static void ur_clear(struct ptio_uring *u)
 	u->who = NULL;
 	u->nwho = 0;
 	u->nattached = 0;
+	u->nstreams = 0;
 	u->gen = 0;
 	u->touched = -1;
 	u->pool = NULL;
@@ -1066,6 +1095,7 @@ static ptio_ssize urs_join(struct ptio_uring *u, struct ptio_uring_stream *s,
 	}
 	e->flags |= UR_WATCHED;
 	u->nattached++;
+	u->nstreams++;
 	return 0;
 }
 
@@ -1130,6 +1160,7 @@ ptio_ssize ptio_uring_stream_close(struct ptio_uring_stream *s)
 		urs_dequeue(u->pool, s);
 	urs_cancel_all(u, fd);
 	ur_unwatch(u, e);
+	u->nstreams--;
 	e->src = NULL;
 	e->flags = 0;
 	s->src.handle = -1;
@@ -1244,6 +1275,7 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out)
 	u->who = NULL;
 	u->nwho = 0;
 	u->nattached = 0;
+	u->nstreams = 0;
 	u->gen = 0;
 	u->touched = -1;
 	u->refused = 0;
