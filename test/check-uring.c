@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <check.h>
@@ -54,6 +55,45 @@ int io_uring_queue_init_params(unsigned entries, struct io_uring *ring,
 		abort();
 	}
 	return real(entries, ring, p);
+}
+
+/* The waiting enters the backend makes (io_uring_submit_and_wait and
+ * io_uring_submit_and_wait_timeout), counted and passed on to liburing
+ * in the same way. */
+static unsigned waits;
+
+static void *real_fn(const char *name)
+{
+	void *fn = dlsym(RTLD_NEXT, name);
+
+	if (fn == NULL) {
+		fprintf(stderr, "dlsym: %s\n", dlerror());
+		abort();
+	}
+	return fn;
+}
+
+int io_uring_submit_and_wait(struct io_uring *ring, unsigned wait_nr)
+{
+	int (*real)(struct io_uring *, unsigned);
+
+	*(void **)&real = real_fn("io_uring_submit_and_wait");
+	waits++;
+	return real(ring, wait_nr);
+}
+
+int io_uring_submit_and_wait_timeout(struct io_uring *ring,
+				     struct io_uring_cqe **cqe_ptr,
+				     unsigned wait_nr,
+				     struct __kernel_timespec *ts,
+				     sigset_t *sigmask)
+{
+	int (*real)(struct io_uring *, struct io_uring_cqe **, unsigned,
+		    struct __kernel_timespec *, sigset_t *);
+
+	*(void **)&real = real_fn("io_uring_submit_and_wait_timeout");
+	waits++;
+	return real(ring, cqe_ptr, wait_nr, ts, sigmask);
 }
 
 /* ---- Helpers ----------------------------------------------------------------- */
@@ -656,6 +696,157 @@ START_TEST(test_stream_needs_uring)
 }
 END_TEST
 
+/* Write one byte to FD from a child process, MS ms from now: an event
+ * that comes while the backend waits.  Returns the child, for reap. */
+static pid_t write_later(int fd, unsigned ms)
+{
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		usleep(ms * 1000u);
+		_exit(write(fd, "n", 1) == 1 ? 0 : 1);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	int st;
+
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* An echo, then the wait for what comes next: one io_uring_enter
+ * submits the send and waits for the next data, 50 ms later.  A wait
+ * that returned on the send's own completion (which wakes nobody) would
+ * enter again. */
+START_TEST(test_stream_one_enter_per_round)
+{
+	struct ptio_uring_stream s;
+	struct ptio_backend *be = ptio_test_loop.backend;
+	uint8_t sbuf[16], got[4];
+	const uint8_t *data;
+	int peer = open_stream_pair(&s, sbuf, sizeof(sbuf));
+	pid_t child;
+
+	ck_assert_int_eq(write(peer, "ping", 4), 4);
+	ck_assert_int_eq(fill_when_ready(&s, &data), 4);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&s), data, 4),
+			 4);
+	ptio_bufread_consume(ptio_uring_stream_bufread(&s), 4);
+	child = write_later(peer, 50);
+	waits = 0;
+	PTIO_CK_OK(be->vt->wait(be, 5000));
+	ck_assert_uint_eq(waits, 1);
+	reap(child);
+	ck_assert_int_eq(fill_when_ready(&s, &data), 1);
+	ck_assert_int_eq(read(peer, got, sizeof(got)), 4);
+	ck_assert_int_eq(memcmp(got, "ping", 4), 0);
+	flush_stream(&s);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_int_eq(close(peer), 0);
+}
+END_TEST
+
+/* With several streams the wait holds out briefly for a second event,
+ * never for long: echoes on four streams, one answer 50 ms later, and
+ * the wait returns with it, in a second enter at most (the first holds
+ * out only microseconds), having sent every echo. */
+START_TEST(test_stream_batch_bounded)
+{
+	enum { N = 4 };
+	struct ptio_uring_stream s[N];
+	struct ptio_backend *be = ptio_test_loop.backend;
+	uint8_t sbuf[N][16], got[4];
+	const uint8_t *data;
+	int peer[N], i;
+	pid_t child;
+
+	for (i = 0; i < N; i++) {
+		peer[i] = open_stream_pair(&s[i], sbuf[i], sizeof(sbuf[i]));
+		ck_assert_int_eq(write(peer[i], "ping", 4), 4);
+	}
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(fill_when_ready(&s[i], &data), 4);
+		ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&s[i]),
+					       data, 4),
+				 4);
+		ptio_bufread_consume(ptio_uring_stream_bufread(&s[i]), 4);
+	}
+	child = write_later(peer[2], 50);
+	waits = 0;
+	PTIO_CK_OK(be->vt->wait(be, 5000));
+	ck_assert_uint_le(waits, 2);
+	reap(child);
+	ck_assert_int_eq(ptio_nb_fill_buf(ptio_uring_stream_bufread(&s[2]),
+					  &data),
+			 1);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(read(peer[i], got, sizeof(got)), 4);
+		ck_assert_int_eq(memcmp(got, "ping", 4), 0);
+		flush_stream(&s[i]);
+		PTIO_CK_OK(ptio_uring_stream_close(&s[i]));
+		ck_assert_int_eq(close(peer[i]), 0);
+	}
+}
+END_TEST
+
+/* A send to a full socket: it does not hold the wait back (one enter,
+ * which returns with the data that comes meanwhile), it is sent again
+ * once there is room, and the peer gets every byte in order. */
+START_TEST(test_stream_send_full_socket)
+{
+	struct ptio_uring_stream a;
+	struct ptio_backend *be = ptio_test_loop.backend;
+	struct ptio_write w = ptio_uring_stream_writer(&a);
+	uint8_t sa[16], fill[4096], in[4096];
+	const uint8_t *data;
+	size_t put = 0, got = 0, i;
+	int pa = open_stream_pair(&a, sa, sizeof(sa));
+	ssize_t n;
+	pid_t child;
+
+	for (i = 0; i < sizeof(fill); i++)
+		fill[i] = (uint8_t)(i % 251);
+	/* Fill A's socket behind the stream's back, so that its send finds
+	 * no room. */
+	while ((n = write(a.src.handle, fill + put % 251,
+			  sizeof(fill) - 251)) > 0)
+		put += (size_t)n;
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(ptio_nb_write(w, "tail", 4), 4);
+	child = write_later(pa, 50);
+	waits = 0;
+	PTIO_CK_OK(be->vt->wait(be, 5000));
+	ck_assert_uint_eq(waits, 1);
+	reap(child);
+	ck_assert_int_eq(fill_when_ready(&a, &data), 1);
+	ck_assert_int_eq(ptio_nb_flush(w), PTIO_WOULD_BLOCK);
+	/* Room: the send goes, after everything before it. */
+	while (got < put + 4) {
+		n = read(pa, in, sizeof(in));
+		if (n < 0) {
+			ck_assert_int_eq(errno, EAGAIN);
+			PTIO_CK_OK(be->vt->wait(be, 10));
+			continue;
+		}
+		ck_assert_int_gt(n, 0);
+		for (i = 0; i < (size_t)n; i++)
+			if (got + i < put)
+				ck_assert_uint_eq(in[i], (got + i) % 251);
+			else
+				ck_assert_uint_eq(in[i],
+						  "tail"[got + i - put]);
+		got += (size_t)n;
+	}
+	flush_stream(&a);
+	PTIO_CK_OK(ptio_uring_stream_close(&a));
+	ck_assert_int_eq(close(pa), 0);
+}
+END_TEST
+
 /* Through the machines, in a task: an echo of lines with ptio_read_line
  * over the stream and ptio_write_all + ptio_flush back. */
 struct echo_task {
@@ -846,6 +1037,9 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_stream_refusals);
 	tcase_add_test(tc, test_stream_needs_uring);
 	tcase_add_test(tc, test_stream_machines_echo);
+	tcase_add_test(tc, test_stream_one_enter_per_round);
+	tcase_add_test(tc, test_stream_batch_bounded);
+	tcase_add_test(tc, test_stream_send_full_socket);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

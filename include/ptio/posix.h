@@ -385,6 +385,7 @@ struct ptio_uring {
 	struct ptio__uring_entry *who;   /* by descriptor number */
 	size_t nwho;                     /* length of who */
 	size_t nattached;                /* streams with a request */
+	size_t nstreams;                 /* completion streams open */
 	uint32_t gen;                    /* the last attach's generation */
 	int32_t touched;                 /* the first entry to report, -1 */
 	ptio_ssize refused;              /* why the kernel refused io_uring
@@ -431,7 +432,12 @@ void ptio_uring_destroy(struct ptio_uring *u);
  * Writing.  nb_write copies what it accepts into the stream's send
  * buffer (caller memory, given to open) and queues an IORING_OP_SEND,
  * which the loop submits with its next wait: many messages of many
- * streams cost one io_uring_enter.  One send is in flight per stream;
+ * streams cost one io_uring_enter, which also waits for what comes next
+ * (the sends complete within it, MSG_DONTWAIT; one that finds the
+ * socket full goes again, waiting for room).  With two streams or more
+ * open, a wait first holds out up to 10 microseconds for a second
+ * event, so that a round serves more than one message; a lone message
+ * pays that much latency.  One send is in flight per stream;
  * bytes written meanwhile join the buffer after it and go in the next
  * send (as does the rest of a short send), so order is kept.  A full
  * buffer makes nb_write return PTIO_WOULD_BLOCK (clearing WRITABLE,

@@ -68,6 +68,17 @@
 /* The user data of a cancel request: its own completion is ignored. */
 #define UR_CANCEL UINT64_MAX
 
+/* How long a wait holds out for the completions of the sends it submits
+ * plus one more, before it settles for any completion (see ur_enter): a
+ * safety net, reached only when nothing at all happens meanwhile, or
+ * when a send did not complete within its submission after all (one
+ * that the kernel did not take, a kernel that ignores MSG_DONTWAIT). */
+#define UR_SILENT_MS 500u
+
+/* With two completion streams or more, how long the first enter of a
+ * wait holds out for two events rather than one (see ur_enter). */
+#define UR_BATCH_NS 10000L
+
 /* What a multishot poll asks for. */
 #define UR_EVENTS (POLLIN | POLLOUT | POLLRDHUP)
 
@@ -199,6 +210,7 @@ static bool urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
 		       unsigned kind, const struct io_uring_cqe *cqe);
 static void urs_feed_starved(struct ptio_uring *u);
 static void urs_pool_free(struct ptio_uring *u);
+static unsigned urs_silent_sends(struct ptio_uring *u);
 
 /* ---- Reporting completions ------------------------------------------------ */
 
@@ -334,27 +346,78 @@ static ptio_tick ur_now(struct ptio_backend *be)
 	return ptio_posix_now_ms();
 }
 
-/* Submit what is queued and wait for a completion, at most TIMEOUT ms:
- * 0, -ETIME when the time ran out, or a negative errno as liburing
- * returns it. */
-static int ur_enter(struct io_uring *ring, uint32_t timeout)
+/* Submit what is queued and wait until WANT completions are in the
+ * queue, at most TIMEOUT ms (PTIO_WAIT_FOREVER: no limit): 0, -ETIME
+ * when the time ran out, or a negative errno as liburing returns it. */
+static int ur_enter_want(struct io_uring *ring, unsigned want, uint32_t timeout)
 {
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
+	int r;
+
+	if (timeout == PTIO_WAIT_FOREVER) {
+		r = io_uring_submit_and_wait(ring, want);
+		return r < 0 ? r : 0;
+	}
+	ts.tv_sec = timeout / 1000;
+	ts.tv_nsec = (long long)(timeout % 1000) * 1000000;
+	r = io_uring_submit_and_wait_timeout(ring, &cqe, want, &ts, NULL);
+	return r < 0 ? r : 0;
+}
+
+/* Submit what is queued and wait until WANT completions are in the
+ * queue, or UR_BATCH_NS have passed: 0 either way (those that came are
+ * in the queue), or a negative errno as liburing returns it. */
+static int ur_enter_batch(struct io_uring *ring, unsigned want)
+{
+	struct __kernel_timespec ts = { 0, UR_BATCH_NS };
+	struct io_uring_cqe *cqe;
+	int r = io_uring_submit_and_wait_timeout(ring, &cqe, want, &ts, NULL);
+
+	return r == -ETIME || r >= 0 ? 0 : r;
+}
+
+/* Submit what is queued and wait for a completion that may wake a task,
+ * at most TIMEOUT ms: 0, -ETIME when the time ran out, or a negative
+ * errno as liburing returns it.
+ *
+ * One io_uring_enter per loop round, which both submits the round's
+ * sends and waits for what comes next.  A completion stream's send
+ * completes inside the submission (urs_send), so waiting for just one
+ * completion would return at once with the sends' own completions,
+ * which wake no task when nobody waits to write, and cost a second
+ * enter to wait for the data.  So the enter waits for those completions
+ * and one more.  Should a send not complete at once after all, it must
+ * not hold back the one event that does come for good: that wait is
+ * bounded by UR_SILENT_MS, after which the caller's wait goes on as
+ * usual (not -ETIME).
+ *
+ * With two completion streams or more, the first enter of a wait (BATCH)
+ * holds out for two events, for UR_BATCH_NS at most.  A server faster
+ * than its clients would otherwise wake for each message as it comes,
+ * one round and one enter per message; ten microseconds let a second
+ * one join the round, which halves the enters when streams are busy,
+ * and cost a lone message that long.  With one stream nothing waits. */
+static int ur_enter(struct ptio_uring *u, uint32_t timeout, bool batch)
+{
+	struct io_uring *ring = ring_of(u);
+	unsigned silent;
 	int r;
 
 	if (timeout == 0 || io_uring_cq_ready(ring) > 0) {
 		r = io_uring_submit(ring);
 		return r < 0 ? r : 0;
 	}
-	if (timeout == PTIO_WAIT_FOREVER) {
-		r = io_uring_submit_and_wait(ring, 1);
-		return r < 0 ? r : 0;
-	}
-	ts.tv_sec = timeout / 1000;
-	ts.tv_nsec = (long long)(timeout % 1000) * 1000000;
-	r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
-	return r < 0 ? r : 0;
+	silent = urs_silent_sends(u);
+	/* (UR_BATCH_NS is within any timeout of 1 ms or more.) */
+	if (batch && u->nstreams >= 2)
+		return ur_enter_batch(ring, silent + 2);
+	if (silent == 0)
+		return ur_enter_want(ring, 1, timeout);
+	if (timeout <= UR_SILENT_MS)
+		return ur_enter_want(ring, silent + 1, timeout);
+	r = ur_enter_want(ring, silent + 1, UR_SILENT_MS);
+	return r == -ETIME ? 0 : r;
 }
 
 /* What is left of TIMEOUT ms that began at START, 0 when it is over. */
@@ -376,10 +439,12 @@ static ptio_ssize ur_wait(struct ptio_backend *be, uint32_t timeout)
 {
 	struct ptio_uring *u = ur_of(be);
 	ptio_tick start = ptio_posix_now_ms();
+	bool batch = true;
 	int r;
 
 	for (;;) {
-		r = ur_enter(ring_of(u), timeout);
+		r = ur_enter(u, timeout, batch);
+		batch = false;
 		/* A signal: return so the loop fires what is due and
 		 * computes a fresh timeout, as poll.c does; completions
 		 * stay in the queue.  EBUSY: the completion queue has
@@ -505,6 +570,7 @@ static void ur_clear(struct ptio_uring *u)
 	u->who = NULL;
 	u->nwho = 0;
 	u->nattached = 0;
+	u->nstreams = 0;
 	u->gen = 0;
 	u->touched = -1;
 	u->pool = NULL;
@@ -738,8 +804,14 @@ static ptio_ssize urs_arm_recv(struct ptio_uring *u, struct ptio_uring_stream *s
 	return 0;
 }
 
-/* Queue a send of S's accepted bytes not yet sent. */
-static ptio_ssize urs_send(struct ptio_uring *u, struct ptio_uring_stream *s)
+/* Queue a send of S's accepted bytes not yet sent.  Unless WAIT, with
+ * MSG_DONTWAIT: the kernel then completes it within the submission that
+ * carries it, with the bytes sent or -EAGAIN, never leaving it to wait
+ * for room; so the wait that submits it knows its completion is already
+ * in the queue (see ur_enter).  After -EAGAIN the same bytes go in a
+ * send that waits (urs_sent). */
+static ptio_ssize urs_send(struct ptio_uring *u, struct ptio_uring_stream *s,
+			   bool wait)
 {
 	int fd = (int)s->src.handle;
 	struct io_uring_sqe *sqe = ur_sqe(u);
@@ -747,11 +819,45 @@ static ptio_ssize urs_send(struct ptio_uring *u, struct ptio_uring_stream *s)
 	if (sqe == NULL)
 		return PTIO_ENOMEM;
 	io_uring_prep_send(sqe, fd, s->sbuf + s->soff, s->slen - s->soff,
-			   MSG_NOSIGNAL);
+			   MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
 	io_uring_sqe_set_data64(sqe, ur_data_kind(fd, u->who[fd].gen, UR_SEND));
 	s->sinflight = s->slen;
 	s->state |= URS_SENDING;
 	return 0;
+}
+
+/* Whether the queued submission SQE is a send that completes within its
+ * submission (MSG_DONTWAIT), of a stream that nobody waits to write on:
+ * its completion, unless the send fails, wakes no task. */
+static bool urs_silent(struct ptio_uring *u, const struct io_uring_sqe *sqe)
+{
+	uint64_t data = sqe->user_data;
+	int fd = (int)((uint32_t)data & UR_FD_MASK);
+	const struct ptio__uring_entry *e;
+
+	if (data == UR_CANCEL || (unsigned)((uint32_t)data >> 30) != UR_SEND ||
+	    (size_t)fd >= u->nwho)
+		return false;
+	e = &u->who[fd];
+	if (e->src == NULL || e->gen != (uint32_t)(data >> 32) ||
+	    !(e->flags & UR_STREAM))
+		return false;
+	return (sqe->msg_flags & MSG_DONTWAIT) &&
+	       e->src->waiter[PTIO_SLOT_WRITE] == NULL;
+}
+
+/* How many of the submissions queued and not yet submitted are silent
+ * sends (urs_silent).  The queue is liburing's: from sqe_head, the first
+ * not yet handed to the kernel, to sqe_tail. */
+static unsigned urs_silent_sends(struct ptio_uring *u)
+{
+	const struct io_uring_sq *sq = &ring_of(u)->sq;
+	unsigned i, n = 0;
+
+	for (i = sq->sqe_head; i != sq->sqe_tail; i++)
+		if (urs_silent(u, &sq->sqes[i & *sq->kring_mask]))
+			n++;
+	return n;
 }
 
 /* A receive that failed, or that S cannot arm (no submission entry):
@@ -871,6 +977,13 @@ static void urs_received(struct ptio_uring *u, struct ptio_uring_stream *s,
 static bool urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
 {
 	s->state &= ~URS_SENDING;
+	if (res == -EAGAIN && s->werr == 0) {
+		/* The socket is full: the same bytes again, waiting for
+		 * room this time.  Nothing has changed for a task. */
+		if (urs_send(u, s, true) == 0)
+			return false;
+		s->werr = PTIO_ENOMEM;
+	}
 	if (res <= 0 && s->werr == 0)
 		s->werr = res < 0 ? (ptio_ssize)res : PTIO_EIO;
 	if (s->werr != 0) {
@@ -879,7 +992,7 @@ static bool urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
 		s->soff += (uint32_t)res;
 		if (s->soff == s->slen)
 			s->soff = s->slen = 0;
-		else if (urs_send(u, s) < 0)
+		else if (urs_send(u, s, false) < 0)
 			s->werr = PTIO_ENOMEM;
 	}
 	ur_gather(u, (int)s->src.handle, PTIO_WRITABLE);
@@ -982,6 +1095,7 @@ static ptio_ssize urs_join(struct ptio_uring *u, struct ptio_uring_stream *s,
 	}
 	e->flags |= UR_WATCHED;
 	u->nattached++;
+	u->nstreams++;
 	return 0;
 }
 
@@ -1046,6 +1160,7 @@ ptio_ssize ptio_uring_stream_close(struct ptio_uring_stream *s)
 		urs_dequeue(u->pool, s);
 	urs_cancel_all(u, fd);
 	ur_unwatch(u, e);
+	u->nstreams--;
 	e->src = NULL;
 	e->flags = 0;
 	s->src.handle = -1;
@@ -1114,7 +1229,7 @@ static ptio_ssize urs_write(void *self, const void *buf, size_t len)
 	memcpy(s->sbuf + s->slen, buf, n);
 	s->slen += n;
 	if (!(s->state & URS_SENDING)) {
-		r = urs_send(urs_backend(s), s);
+		r = urs_send(urs_backend(s), s, false);
 		if (r < 0) {
 			s->slen -= n;
 			return r;
@@ -1160,6 +1275,7 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out)
 	u->who = NULL;
 	u->nwho = 0;
 	u->nattached = 0;
+	u->nstreams = 0;
 	u->gen = 0;
 	u->touched = -1;
 	u->refused = 0;
