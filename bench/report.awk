@@ -85,6 +85,25 @@ function cpu_cell(srv, c,    r, n, us, q) {
 	return (q == "" ? "n/a" : q) sprintf(" (%.2f us)", median(us, n))
 }
 
+# The cell of SRV in CASE of the table KIND ("rate" or "cpu").
+function case_cell(kind, srv, c) {
+	return kind == "rate" ? rate_cell(srv, c) : cpu_cell(srv, c)
+}
+
+# A table of KIND with a row per available server, a column per case.
+function case_table(kind,    i, s) {
+	p("| server | 1 conn | 100 conns | 1,000 conns | 100 + " nidle " idle |")
+	p("|---|---|---|---|---|")
+	for (i = 1; i <= nsrv; i++) {
+		s = srv[i]
+		if (!avail[s])
+			continue
+		p("| " s " | " case_cell(kind, s, 1) " | " \
+		  case_cell(kind, s, 100) " | " case_cell(kind, s, 1000) \
+		  " | " case_cell(kind, s, "idle") " |")
+	}
+}
+
 # True if a case of SRV whose name begins with C failed.
 function failed(srv, c,    i) {
 	for (i = 1; i <= nfails; i++)
@@ -170,15 +189,7 @@ END {
 	  "servers spend most of their time in the kernel and rates swing " \
 	  "between runs: compare ratios, and gate on the counts below.")
 	p("")
-	p("| server | 1 conn | 100 conns | 1,000 conns | 100 + " nidle " idle |")
-	p("|---|---|---|---|---|")
-	for (i = 1; i <= nsrv; i++) {
-		s = srv[i]
-		if (!avail[s])
-			continue
-		p("| " s " | " rate_cell(s, 1) " | " rate_cell(s, 100) " | " \
-		  rate_cell(s, 1000) " | " rate_cell(s, "idle") " |")
-	}
+	case_table("rate")
 
 	p("")
 	p("## Server CPU time per message, as a ratio to plain epoll")
@@ -192,15 +203,7 @@ END {
 	  "connections), this is the rate's ratio turned over, without " \
 	  "the swings of the client's and the kernel's scheduling.")
 	p("")
-	p("| server | 1 conn | 100 conns | 1,000 conns | 100 + " nidle " idle |")
-	p("|---|---|---|---|---|")
-	for (i = 1; i <= nsrv; i++) {
-		s = srv[i]
-		if (!avail[s])
-			continue
-		p("| " s " | " cpu_cell(s, 1) " | " cpu_cell(s, 100) " | " \
-		  cpu_cell(s, 1000) " | " cpu_cell(s, "idle") " |")
-	}
+	case_table("cpu")
 
 	p("")
 	p("## User instructions per message (callgrind)")
