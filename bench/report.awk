@@ -10,6 +10,7 @@
 #   syscalls SRV COUNT MSGS | faults SRV COUNT MSGS
 #   instr SRV IR1 IR2 DMSGS | instr_idle SRV IR1 IR2 DMSGS
 #   fail SRV WHAT TEXT
+#   skip SRV CASE TEXT                 (a case the server cannot run)
 # The -v variables (servers, reps, ...) describe the run.
 #
 # Divided into: reading, arithmetic, the tables, the machine lines.
@@ -32,6 +33,7 @@ $1 == "sizeof" { size[$2] = $3 }
 $1 == "syscalls" || $1 == "faults" { if ($4 > 0) count[$1, $2] = $3 / $4 }
 $1 == "instr" || $1 == "instr_idle" { if ($5 > 0) count[$1, $2] = ($4 - $3) / $5 }
 $1 == "fail" { fails[++nfails] = "- " $2 " (" $3 "): " rest(4) }
+$1 == "skip" { skips[++nskips] = "- " $2 " (" $3 "): " rest(4); skipped[$2, $3] = 1 }
 
 # ---- Arithmetic ----------------------------------------------------------
 
@@ -56,7 +58,8 @@ function rate_cell(srv, c,    r, n, m, rates, ratios, nr) {
 			ratios[++m] = rate[srv, c, r] / rate["epoll", c, r]
 	}
 	if (n == 0)
-		return failed(srv, c) ? "fail" : "n/a"
+		return failed(srv, c) ? "fail" : \
+		       ((srv, c) in skipped ? "not run" : "n/a")
 	nr = sprintf("%d/s", median(rates, n))
 	return m == 0 ? "n/a (" nr ")" : sprintf("%.2f (%s)", median(ratios, m), nr)
 }
@@ -80,7 +83,8 @@ function cpu_cell(srv, c,    r, n, us, q) {
 		if ((srv, c, r) in cpu_us)
 			us[++n] = cpu_us[srv, c, r]
 	if (n == 0)
-		return failed(srv, c) ? "fail" : "n/a"
+		return failed(srv, c) ? "fail" : \
+		       ((srv, c) in skipped ? "not run" : "n/a")
 	q = cpu_ratio(srv, c)
 	return (q == "" ? "n/a" : q) sprintf(" (%.2f us)", median(us, n))
 }
@@ -306,6 +310,13 @@ END {
 		  "negative.  Their system calls per message (perf) are " \
 		  "exact.")
 	p("")
+	if (nskips > 0) {
+		p("## Not run")
+		p("")
+		for (i = 1; i <= nskips; i++)
+			p(skips[i])
+		p("")
+	}
 	p("## Failures")
 	p("")
 	if (nfails == 0)
