@@ -465,8 +465,7 @@ static ptio_ssize overflow_drain(struct scratch_conn *c)
 	struct overflow *o = *p;
 	ptio_ssize w;
 
-	w = ptio_nb_write(ptio_fd_writer(&c->fd), o->data + o->off,
-			  o->len - o->off);
+	w = ptio_fd_nb_write(&c->fd, o->data + o->off, o->len - o->off);
 	if (w == PTIO_WOULD_BLOCK)
 		return 0;
 	if (w < 0)
@@ -486,10 +485,10 @@ static ptio_ssize scratch_echo(struct scratch_conn *c)
 	uint8_t *buf = ptio_loop_scratch(c->task.loop, &cap);
 	ptio_ssize n, w;
 
-	n = ptio_nb_read(ptio_fd_reader(&c->fd), buf, cap);
+	n = ptio_fd_nb_read(&c->fd, buf, cap);
 	if (n <= 0)
 		return n;
-	w = ptio_nb_write(ptio_fd_writer(&c->fd), buf, (size_t)n);
+	w = ptio_fd_nb_write(&c->fd, buf, (size_t)n);
 	if (w == PTIO_WOULD_BLOCK)
 		w = 0;
 	if (w < 0)
@@ -520,8 +519,8 @@ static ptio_ssize scratch_machine(struct scratch_conn *c)
 	PTIO_BEGIN(&t->pt);
 	for (;;) {
 		if (overflow_of(c) != NULL) {
-			PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t,
-				   ptio_fd_ready(&c->fd), PTIO_WRITE));
+			PTIO_AWAIT(&t->pt, r, ptio_fd_wait_ready(t, &c->fd,
+							       PTIO_WRITE));
 			if (r >= 0)
 				r = overflow_drain(c);
 			if (r < 0)
@@ -529,8 +528,8 @@ static ptio_ssize scratch_machine(struct scratch_conn *c)
 			continue;
 		}
 		srv.nidle++;
-		PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t,
-			   ptio_fd_ready(&c->fd), PTIO_READ));
+		PTIO_AWAIT(&t->pt, r, ptio_fd_wait_ready(t, &c->fd,
+						       PTIO_READ));
 		srv.nidle--;
 		if (r >= 0)
 			r = scratch_echo(c);

@@ -1288,7 +1288,17 @@ static struct cached_wait {
 	ptio_ssize spend_aborted, spend_expired;
 	uint16_t budget_before, budget_after;
 	int activations;
+	bool by_source; /* ptio_fd_wait_ready instead of ptio_wait_ready */
 } cw;
+
+/* The wait under test: the trait object's or the stream's own. */
+static ptio_ssize cw_wait(struct ptio_task *t, struct ptio_ready rd)
+{
+	if (cw.by_source)
+		return ptio_fd_wait_ready(t, (struct ptio_fd *)rd.self,
+					  PTIO_READ);
+	return ptio_wait_ready(t, rd, PTIO_READ);
+}
 
 static ptio_ssize cw_other(struct ptio_task *t)
 {
@@ -1304,36 +1314,37 @@ static ptio_ssize cw_task(struct ptio_task *t)
 
 	cw.activations++;
 	PTIO_BEGIN(&t->pt);
-	PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t, rd, PTIO_READ));
+	PTIO_AWAIT(&t->pt, r, cw_wait(t, rd));
 	cw.first = r; /* READABLE is in the cache from here on */
 	ptio_task_abort(t);
-	cw.aborted = ptio_wait_ready(t, rd, PTIO_READ);
+	cw.aborted = cw_wait(t, rd);
 	ptio_task_abort(t);
 	cw.spend_aborted = ptio_task_spend(t);
 	ptio_task_set_deadline(ptio_task_timed(t), ptio_loop_now(loop) - 1);
-	cw.expired = ptio_wait_ready(t, rd, PTIO_READ);
+	cw.expired = cw_wait(t, rd);
 	cw.spend_expired = ptio_task_spend(t); /* inline too */
 	ptio_task_clear_deadline(ptio_task_timed(t));
-	cw.again = ptio_wait_ready(t, rd, PTIO_READ);
+	cw.again = cw_wait(t, rd);
 	/* Spend the rest of the budget: the wait that finds none left
 	 * suspends (queued), and answers in the next activation. */
 	while (loop->budget > 0)
-		(void)ptio_wait_ready(t, rd, PTIO_READ);
+		(void)cw_wait(t, rd);
 	cw.activations = 0;
-	PTIO_AWAIT(&t->pt, r, ptio_wait_ready(t, rd, PTIO_READ));
+	PTIO_AWAIT(&t->pt, r, cw_wait(t, rd));
 	cw.spent = r;
 	cw.budget_before = loop->budget;
-	cw.by_hand = ptio_wait_ready(&cw.other.task, rd, PTIO_READ);
+	cw.by_hand = cw_wait(&cw.other.task, rd);
 	cw.budget_after = loop->budget;
 	PTIO_CK_OK(ptio_fd_close(&cw.a));
-	cw.closed = ptio_wait_ready(t, rd, PTIO_READ);
+	cw.closed = cw_wait(t, rd);
 	PTIO_CK_OK(ptio_fd_close(&cw.b));
 	PTIO_END(&t->pt);
 }
 
-START_TEST(test_wait_ready_cached_answer_rules)
+static void cw_run(bool by_source)
 {
 	memset(&cw, 0, sizeof(cw));
+	cw.by_source = by_source;
 	open_socketpair_with(&cw.a, &cw.b, "x");
 	ptio_timed_task_start(&ptio_test_loop, &cw.t, cw_task);
 	/* Started and cancelled: alive never, running never. */
@@ -1351,6 +1362,181 @@ START_TEST(test_wait_ready_cached_answer_rules)
 	ck_assert_int_eq(cw.by_hand, PTIO_READABLE);
 	ck_assert_uint_eq(cw.budget_after, cw.budget_before);
 	ck_assert_int_eq(cw.closed, PTIO_ECLOSED);
+}
+
+START_TEST(test_wait_ready_cached_answer_rules)
+{
+	cw_run(false);
+}
+END_TEST
+
+/* The same rules through ptio_fd_wait_ready (ptio_wait_source). */
+START_TEST(test_fd_wait_ready_cached_answer_rules)
+{
+	cw_run(true);
+}
+END_TEST
+
+/* ---- The stream's own calls (ptio_fd_wait_ready, ptio_fd_nb_read,
+ *      ptio_fd_nb_write) ------------------------------------------------- */
+
+/* A task that waits with ptio_fd_wait_ready, whose registration the inline
+ * code makes on an edge-triggered backend and must leave to the backend's
+ * update on a level-triggered one (or the wake never comes), then reads
+ * and echoes with the stream's own calls, twice. */
+static struct own_calls {
+	struct ptio_fd a, b;
+	struct ptio_task t;
+	ptio_ssize waits[2], reads[2], again[2], writes[2];
+	bool readable_after[2];
+	int round;
+	char buf[64];
+} oc;
+
+static ptio_ssize oc_task(struct ptio_task *t)
+{
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	for (oc.round = 0; oc.round < 2; oc.round++) {
+		PTIO_AWAIT(&t->pt, r, ptio_fd_wait_ready(t, &oc.a, PTIO_READ));
+		oc.waits[oc.round] = r;
+		oc.reads[oc.round] = ptio_fd_nb_read(&oc.a, oc.buf,
+						     sizeof(oc.buf));
+		oc.readable_after[oc.round] =
+			(oc.a.src.ready & PTIO_READABLE) != 0;
+		/* Drained by the short read: answered from the cache. */
+		oc.again[oc.round] = ptio_fd_nb_read(&oc.a, oc.buf,
+						     sizeof(oc.buf));
+		if (oc.reads[oc.round] > 0)
+			oc.writes[oc.round] = ptio_fd_nb_write(
+				&oc.a, oc.buf, (size_t)oc.reads[oc.round]);
+	}
+	PTIO_END(&t->pt);
+}
+
+/* The peer: sends "ping" then, once the echo is back, "pong!". */
+static struct ptio_task oc_peer;
+
+static ptio_ssize oc_peer_fn(struct ptio_task *t)
+{
+	static const char *const msgs[2] = { "ping", "pong!" };
+	static int i;
+	static char got[8];
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(ptio_fd_nb_write(&oc.b, msgs[i],
+						  strlen(msgs[i])),
+				 (ptio_ssize)strlen(msgs[i]));
+		PTIO_AWAIT(&t->pt, r, ptio_fd_wait_ready(t, &oc.b, PTIO_READ));
+		ck_assert_int_eq(r, PTIO_READABLE);
+		ck_assert_int_eq(ptio_fd_nb_read(&oc.b, got, sizeof(got)),
+				 (ptio_ssize)strlen(msgs[i]));
+		ck_assert_int_eq(memcmp(got, msgs[i], strlen(msgs[i])), 0);
+	}
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_fd_own_calls_wait_read_write)
+{
+	int i;
+
+	memset(&oc, 0, sizeof(oc));
+	open_socketpair(&oc.a, &oc.b);
+	ptio_task_start(&ptio_test_loop, &oc.t, oc_task);
+	ptio_task_start(&ptio_test_loop, &oc_peer, oc_peer_fn);
+	ptio_test_run(5000);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(oc.waits[i], PTIO_READABLE);
+		ck_assert_int_eq(oc.reads[i], i == 0 ? 4 : 5);
+		ck_assert(!oc.readable_after[i]);
+		ck_assert_int_eq(oc.again[i], PTIO_WOULD_BLOCK);
+		ck_assert_int_eq(oc.writes[i], oc.reads[i]);
+	}
+	ck_assert_int_eq(ptio_loop_registrations(&ptio_test_loop),
+			 ptio_test_backend_regs(0, 2));
+	PTIO_CK_OK(ptio_fd_close(&oc.a));
+	PTIO_CK_OK(ptio_fd_close(&oc.b));
+}
+END_TEST
+
+/* Outside the inline common case the stream's own calls give what the
+ * generic ones give: a fresh stream's first read is tried, an empty
+ * length is 0, a pipe's write goes through the SIGPIPE guard (EPIPE, no
+ * signal), a full socket answers WOULD_BLOCK and clears WRITABLE, end of
+ * stream is 0, and a closed stream is PTIO_ECLOSED. */
+START_TEST(test_fd_own_calls_edges)
+{
+	struct ptio_fd a, b, c, d, rd, wr;
+	char buf[4096];
+	ptio_ssize w;
+	size_t total = 0;
+
+	open_socketpair(&a, &b);
+	open_socketpair(&c, &d);
+	open_pipe(&rd, &wr);
+	memset(buf, 'x', sizeof(buf));
+	/* Fresh: not READABLE, not yet found drained, so the read is made. */
+	ck_assert_int_eq(ptio_fd_nb_read(&a, buf, sizeof(buf)),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_int_eq(ptio_fd_nb_read(&a, buf, 0), 0);
+	ck_assert_int_eq(ptio_fd_nb_write(&a, buf, 0), 0);
+	ck_assert_int_eq(ptio_fd_nb_write(&wr, "abc", 3), 3);
+	rd.src.ready |= PTIO_READABLE; /* as the backend would report */
+	ck_assert_int_eq(ptio_fd_nb_read(&rd, buf, sizeof(buf)), 3);
+	do {
+		w = ptio_fd_nb_write(&a, buf, sizeof(buf));
+		if (w > 0)
+			total += (size_t)w;
+	} while (w > 0 && total < ((size_t)64 << 20));
+	ck_assert_int_eq(w, PTIO_WOULD_BLOCK);
+	ck_assert_uint_eq(a.src.ready & PTIO_WRITABLE, 0);
+	PTIO_CK_OK(ptio_fd_close(&d));
+	c.src.ready |= PTIO_READABLE;
+	ck_assert_int_eq(ptio_fd_nb_read(&c, buf, sizeof(buf)), 0);
+	PTIO_CK_OK(ptio_fd_close(&c));
+	PTIO_CK_OK(ptio_fd_close(&b));
+	PTIO_CK_OK(ptio_fd_close(&rd));
+	ck_assert_int_eq(ptio_fd_nb_write(&wr, "abc", 3), PTIO_EPIPE);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	ck_assert_int_eq(ptio_fd_nb_read(&a, buf, sizeof(buf)), PTIO_ECLOSED);
+	ck_assert_int_eq(ptio_fd_nb_write(&a, buf, 1), PTIO_ECLOSED);
+	PTIO_CK_OK(ptio_fd_close(&wr));
+}
+END_TEST
+
+/* What the inline code hands over when read(2) or send(2) failed: EINTR
+ * is made again, EAGAIN is cached. */
+START_TEST(test_fd_own_calls_failed_rest)
+{
+	struct ptio_fd a, b;
+	char buf[16];
+
+	open_socketpair_with(&a, &b, "hi");
+	a.src.ready |= PTIO_READABLE;
+	errno = EINTR;
+	ck_assert_int_eq(ptio_fd_nb_read_failed(&a, buf, sizeof(buf)), 2);
+	ck_assert_int_eq(memcmp(buf, "hi", 2), 0);
+	a.src.ready |= PTIO_READABLE;
+	errno = EAGAIN;
+	ck_assert_int_eq(ptio_fd_nb_read_failed(&a, buf, sizeof(buf)),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_uint_eq(a.src.ready & PTIO_READABLE, 0);
+	errno = EINTR;
+	ck_assert_int_eq(ptio_fd_nb_write_failed(&a, "yo", 2), 2);
+	errno = EAGAIN;
+	ck_assert_int_eq(ptio_fd_nb_write_failed(&a, "yo", 2),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_uint_eq(a.src.ready & PTIO_WRITABLE, 0);
+	errno = ECONNRESET;
+	ck_assert_int_eq(ptio_fd_nb_write_failed(&a, "yo", 2),
+			 PTIO_ECONNRESET);
+	ck_assert_int_eq(read(ptio_fd_fileno(&b), buf, sizeof(buf)), 2);
+	ck_assert_int_eq(memcmp(buf, "yo", 2), 0);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
 }
 END_TEST
 
@@ -2197,6 +2383,10 @@ Suite *ptio_test_suite(void)
 		tcase_add_test(tc, test_fd_closed_behind_stream);
 	tcase_add_test(tc, test_deadline_on_silent_socket);
 	tcase_add_test(tc, test_wait_ready_cached_answer_rules);
+	tcase_add_test(tc, test_fd_wait_ready_cached_answer_rules);
+	tcase_add_test(tc, test_fd_own_calls_wait_read_write);
+	tcase_add_test(tc, test_fd_own_calls_edges);
+	tcase_add_test(tc, test_fd_own_calls_failed_rest);
 	tcase_add_test(tc, test_signals_interrupt_waits);
 	tcase_add_test(tc, test_many_fds_in_one_batch);
 	if (on_poll) {

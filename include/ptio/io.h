@@ -192,6 +192,13 @@ static inline void ptio_source_clear(struct ptio_source *src, unsigned bits)
  * have ptio_port_source_ready for that). */
 void ptio_source_ready(struct ptio_source *src, unsigned bits);
 
+/* A struct ptio_waiter's private source carries this flag, so that
+ * clearing the task's slot on it (whatever ends the wait) also takes the
+ * waiter out of its primitive's queue: the two registrations of a
+ * primitive wait come and go together (see ptio/sync.h).  Internal
+ * (ptio__): the inline report of ptio/loop.h reads it. */
+#define PTIO__SOURCE_WAITER 0x80u
+
 /* Mark SRC closed and wake every waiter; their next poll fails with
  * PTIO_ECLOSED.  No registration is left behind. */
 void ptio_source_close(struct ptio_source *src);

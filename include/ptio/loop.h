@@ -313,6 +313,52 @@ static inline ptio_ssize ptio__task_spend_inline(struct ptio_task *task)
 }
 #define ptio_task_spend(task) ptio__task_spend_inline(task)
 
+/* The common case of ptio_source_ready, inline in a backend's report: the
+ * report answers the read slot's task, the source's only waiter, asleep
+ * on this one source (not in a select, not in a primitive's queue) with
+ * no timer armed, and no level-triggered backend must hear of the slot
+ * freed.  The task is queued with the readiness; false leaves everything
+ * untouched for the function, which does every other case. */
+static inline bool ptio__source_ready_fast(struct ptio_source *src,
+					   unsigned bits)
+{
+	struct ptio_task *t = src->waiter[PTIO_SLOT_READ];
+	unsigned ready = src->ready | bits;
+	struct ptio_loop *loop;
+
+	if (t == NULL || !(bits & PTIO_READABLE) ||
+	    src->waiter[PTIO_SLOT_WRITE] != NULL ||
+	    (src->flags & PTIO__SOURCE_WAITER) ||
+	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+		    PTIO_SOURCE_BACKEND ||
+	    t->u.source != src || (t->readiness & PTIO__TASK_SELECT) ||
+	    (t->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED |
+			 PTIO__TASK_RUNNING | PTIO__TASK_TIMER)) !=
+		    PTIO__TASK_ALIVE)
+		return false;
+	src->ready = (uint8_t)ready;
+	src->waiter[PTIO_SLOT_READ] = NULL;
+	t->readiness = (uint8_t)((t->readiness & ~PTIO__READINESS) |
+				 (ready & PTIO__READINESS));
+	loop = t->loop;
+	loop->nwaits--;
+	t->u.next = NULL;
+	*loop->run_tail = t;
+	loop->run_tail = &t->u.next;
+	t->flags |= PTIO__TASK_QUEUED;
+	return true;
+}
+
+/* ptio_source_ready with its common case inline: for a backend's report
+ * of a wait's events (every event of every message passes there); other
+ * callers call the function, and keep small. */
+static inline void ptio__source_ready_inline(struct ptio_source *src,
+					     unsigned bits)
+{
+	if (!ptio__source_ready_fast(src, bits))
+		ptio_source_ready(src, bits);
+}
+
 /* Modes for ptio_loop_run. */
 #define PTIO_RUN_DEFAULT 0 /* until no task is alive, or ptio_loop_stop */
 #define PTIO_RUN_ONCE    1 /* one iteration, waiting if nothing is ready */

@@ -115,39 +115,88 @@ ptio_ssize ptio_sleep_until(struct ptio_op *op, ptio_tick when);
 ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 			   unsigned interest);
 
-/* The common case of ptio_wait_ready, inline in the caller: the running
- * task, with budget left, no deadline and no abort pending, asks an open
- * stream whose readiness is its source's cache (its vtable's poll_ready
- * is ptio_source_poll_ready, as every fd stream's is) for READ or WRITE,
- * and the cache answers.  That is one decrement of the budget, with no
- * call; anything else is the call.  The macro below makes every
- * `ptio_wait_ready(...)` this; `(ptio_wait_ready)` names the function. */
+/*
+ * ptio_wait_source(task, src, interest) - ptio_wait_ready on a stream whose
+ * readiness is the cache of its source SRC (ptio_source_poll_ready is its
+ * poll_ready, as every fd stream's is: ptio_fd_wait_ready in ptio/posix.h
+ * passes its source), without the trait object.  The same rules, the same
+ * results: use it where the concrete stream is known, as the seed's
+ * generic code would be monomorphised.
+ */
+ptio_ssize ptio_wait_source(struct ptio_task *task, struct ptio_source *src,
+			    unsigned interest);
+
+/* What ptio__wait_source_fast returns when the call must decide. */
+#define PTIO__WAIT_SLOW (-(ptio_ssize)PTIO_SSIZE_MAX)
+
+/* The common case of a wait on a source's cache, inline in the caller:
+ * the running task, with budget left, no deadline and no abort pending,
+ * asks an open source for READ or WRITE.  A cached answer is one
+ * decrement of the budget; otherwise, when the slot is free, the task is
+ * not queued already and no level-triggered backend must hear of the
+ * waiter (an edge-triggered backend registered the source once; a source
+ * of no backend is woken by its owner), the wait is three stores.
+ * Anything else is PTIO__WAIT_SLOW: the exported function decides, with
+ * every rule of ptio_wait_ready. */
+static inline ptio_ssize ptio__wait_source_fast(struct ptio_task *task,
+						struct ptio_source *src,
+						unsigned interest)
+{
+	struct ptio_loop *loop = task->loop;
+	unsigned slot = interest - 1u;
+	ptio_ssize r;
+
+	if (slot > 1u || loop == NULL || loop->current != task ||
+	    loop->budget == 0 || (task->flags & PTIO__TASK_DEADLINE) ||
+	    (task->readiness & PTIO__TASK_ABORT) ||
+	    (src->flags & PTIO_SOURCE_CLOSED))
+		return PTIO__WAIT_SLOW;
+	r = (ptio_ssize)(src->ready & (interest | PTIO_HUP | PTIO_ERROR));
+	if (r == 0) {
+		if ((task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
+		    task->u.source != NULL || src->waiter[slot] != NULL ||
+		    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+			    PTIO_SOURCE_BACKEND)
+			return PTIO__WAIT_SLOW;
+		src->waiter[slot] = task;
+		task->u.source = src;
+		loop->nwaits++;
+		r = PTIO_PENDING;
+	}
+	loop->budget--;
+	return r;
+}
+
+/* The macros below make every `ptio_wait_ready(...)` and
+ * `ptio_wait_source(...)` these; `(ptio_wait_ready)` and
+ * `(ptio_wait_source)` name the functions. */
 static inline ptio_ssize ptio__wait_ready_inline(struct ptio_task *task,
 						 struct ptio_ready o,
 						 unsigned interest)
 {
-	const struct ptio_source *src = (const struct ptio_source *)o.self;
-	struct ptio_loop *loop;
-	unsigned answer;
+	if (o.vt->poll_ready == ptio_source_poll_ready) {
+		ptio_ssize r = ptio__wait_source_fast(
+			task, (struct ptio_source *)o.self, interest);
 
-	/* The answer first: a wait that will register goes straight to
-	 * the call, which checks everything anyway. */
-	if (o.vt->poll_ready != ptio_source_poll_ready)
-		return (ptio_wait_ready)(task, o, interest);
-	answer = src->ready & (interest | PTIO_HUP | PTIO_ERROR);
-	loop = task->loop;
-	if (answer != 0 && interest - 1u < 2u && loop != NULL &&
-	    loop->current == task && loop->budget != 0 &&
-	    !(task->flags & PTIO__TASK_DEADLINE) &&
-	    !(task->readiness & PTIO__TASK_ABORT) &&
-	    !(src->flags & PTIO_SOURCE_CLOSED)) {
-		loop->budget--;
-		return (ptio_ssize)answer;
+		if (r != PTIO__WAIT_SLOW)
+			return r;
 	}
 	return (ptio_wait_ready)(task, o, interest);
 }
 #define ptio_wait_ready(task, o, interest) \
 	ptio__wait_ready_inline(task, o, interest)
+
+static inline ptio_ssize ptio__wait_source_inline(struct ptio_task *task,
+						  struct ptio_source *src,
+						  unsigned interest)
+{
+	ptio_ssize r = ptio__wait_source_fast(task, src, interest);
+
+	return r != PTIO__WAIT_SLOW ? r : (ptio_wait_source)(task, src,
+							    interest);
+}
+#define ptio_wait_source(task, src, interest) \
+	ptio__wait_source_inline(task, src, interest)
 
 /* ---- Read -------------------------------------------------------------- */
 

@@ -7,19 +7,22 @@
  * reads PTIO_BACKEND), TCP helpers (machines), wakers (waking a loop from
  * another thread) and signal sources.
  *
- * Not for bare metal: this header includes <poll.h>, <sys/select.h> and
- * <sys/uio.h>.
+ * Not for bare metal: this header includes <poll.h>, <sys/select.h>,
+ * <sys/socket.h>, <sys/uio.h> and <unistd.h>.
  */
 #ifndef PTIO_POSIX_H
 #define PTIO_POSIX_H
 
 #include <poll.h>
 #include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include "base.h"
 #include "bufread.h"
 #include "io.h"
 #include "loop.h"
+#include "ops.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -168,6 +171,82 @@ static inline struct ptio_write ptio_fd_writer(struct ptio_fd *f)
 	o.vt = &ptio_fd_write_vt;
 	return o;
 }
+
+/*
+ * The stream F itself, without the trait objects: where the code knows it
+ * holds an fd stream, as the seed's generic code would be monomorphised.
+ * Each has the contract of its generic twin and gives the same results:
+ *
+ *   ptio_fd_wait_ready(task, f, interest)
+ *       = ptio_wait_ready(task, ptio_fd_ready(f), interest)
+ *   ptio_fd_nb_read(f, buf, len)  = ptio_nb_read(ptio_fd_reader(f), buf, len)
+ *   ptio_fd_nb_write(f, buf, len) = ptio_nb_write(ptio_fd_writer(f), buf, len)
+ *
+ * A message's common case is inline in the caller, straight to read(2)
+ * and send(2); anything else (EINTR, EAGAIN, an error, a pipe's SIGPIPE
+ * guard, a closed stream) calls the function, which `(ptio_fd_nb_read)`
+ * and `(ptio_fd_nb_write)` name.
+ */
+ptio_ssize ptio_fd_nb_read(struct ptio_fd *f, void *buf, size_t len);
+ptio_ssize ptio_fd_nb_write(struct ptio_fd *f, const void *buf, size_t len);
+
+/* The rest of ptio_fd_nb_read (ptio_fd_nb_write) after the read(2)
+ * (send(2)) of its inline code failed, with errno as it left it: EINTR
+ * is retried, EAGAIN cached as PTIO_WOULD_BLOCK, any other error
+ * returned.  Exported for that code only. */
+ptio_ssize ptio_fd_nb_read_failed(struct ptio_fd *f, void *buf, size_t len);
+ptio_ssize ptio_fd_nb_write_failed(struct ptio_fd *f, const void *buf,
+				 size_t len);
+
+static inline ptio_ssize ptio_fd_wait_ready(struct ptio_task *task,
+					    struct ptio_fd *f,
+					    unsigned interest)
+{
+	return ptio_wait_source(task, &f->src, interest);
+}
+
+/* What a read(2) that returned N (>= 0) into room for LEN leaves in F's
+ * cache: on a byte stream, a short read (not end of stream) has drained
+ * it unless the peer is known to have hung up.  Internal. */
+static inline void ptio__fd_read_done(struct ptio_fd *f, size_t n,
+				      size_t len)
+{
+	if (n > 0 && n < len &&
+	    (f->src.oflags & (PTIO_FD_BYTES | PTIO_FD_HUNGUP)) ==
+		    PTIO_FD_BYTES) {
+		f->src.ready = (uint8_t)(f->src.ready & ~PTIO_READABLE);
+		f->src.oflags = (uint8_t)(f->src.oflags | PTIO_FD_DRAINED);
+	}
+}
+
+static inline ptio_ssize ptio__fd_nb_read_inline(struct ptio_fd *f,
+						 void *buf, size_t len)
+{
+	if ((f->src.ready & PTIO_READABLE) && f->src.handle >= 0 &&
+	    len - 1u < PTIO_SSIZE_MAX) {
+		ssize_t n = read(f->src.handle, buf, len);
+
+		if (n < 0)
+			return ptio_fd_nb_read_failed(f, buf, len);
+		ptio__fd_read_done(f, (size_t)n, len);
+		return n;
+	}
+	return (ptio_fd_nb_read)(f, buf, len);
+}
+#define ptio_fd_nb_read(f, buf, len) ptio__fd_nb_read_inline(f, buf, len)
+
+static inline ptio_ssize ptio__fd_nb_write_inline(struct ptio_fd *f,
+						  const void *buf, size_t len)
+{
+	if ((f->src.oflags & PTIO_FD_SOCKET) && f->src.handle >= 0 &&
+	    len - 1u < PTIO_SSIZE_MAX) {
+		ssize_t w = send(f->src.handle, buf, len, MSG_NOSIGNAL);
+
+		return w >= 0 ? w : ptio_fd_nb_write_failed(f, buf, len);
+	}
+	return (ptio_fd_nb_write)(f, buf, len);
+}
+#define ptio_fd_nb_write(f, buf, len) ptio__fd_nb_write_inline(f, buf, len)
 
 /* ---- The poll backend -------------------------------------------------- */
 

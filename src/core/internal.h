@@ -104,11 +104,8 @@ bool ptio__task_wait_limit(const struct ptio_task *task, bool has_when,
 
 /* ---- Wait queues (sync.c, io-source.c) ----------------------------------
  *
- * A struct ptio_waiter's private source carries this flag, so that
- * clearing the task's slot on it (whatever ends the wait) also takes the
- * waiter out of its primitive's queue: the two registrations of a
- * primitive wait come and go together (see ptio/sync.h). */
-#define PTIO__SOURCE_WAITER 0x80u
+ * PTIO__SOURCE_WAITER (ptio/io.h) marks a struct ptio_waiter's private
+ * source. */
 
 /* Take L out of whatever list holds it; harmless on an unlinked L. */
 static inline void ptio__wait_unlink(struct ptio_wait_link *l)

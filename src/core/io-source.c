@@ -168,44 +168,16 @@ static void wake_waiters(struct ptio_source *src, unsigned bits)
 		wake_one(src, t, PTIO_SLOT_WRITE, ready);
 }
 
-static PTIO__NOINLINE void wake_waiters_slow(struct ptio_source *src,
-					     unsigned bits)
-{
-	wake_waiters(src, bits);
-}
-
-/*
- * Every readiness report of every backend comes here, so the case of a
- * busy stream is done first and with nothing saved: a report that answers
- * the read slot's task, the only waiter, asleep on this one source with
- * no timer (the case wake_one does in place).  Its task is queued with
- * the readiness; anything else, including a report nobody waits for, is
- * wake_waiters' (a tail call).
- */
+/* Every readiness report comes here, a backend's after its inline common
+ * case (ptio__source_ready_inline in ptio/loop.h). */
 void ptio_source_ready(struct ptio_source *src, unsigned bits)
 {
-	struct ptio_task *t = src->waiter[PTIO_SLOT_READ];
-	unsigned ready = src->ready | bits;
-
-	src->ready = (uint8_t)ready;
-	if (t == NULL || !(bits & PTIO_READABLE) ||
-	    src->waiter[PTIO_SLOT_WRITE] != NULL ||
-	    (src->flags & (PTIO__SOURCE_WAITER | PTIO_SOURCE_BACKEND |
-			   PTIO_SOURCE_EDGE)) == PTIO_SOURCE_BACKEND ||
-	    (src->flags & PTIO__SOURCE_WAITER) || t->u.source != src ||
-	    (t->readiness & PTIO__TASK_SELECT) ||
-	    (t->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED |
-			 PTIO__TASK_RUNNING | PTIO__TASK_TIMER)) !=
-		    PTIO__TASK_ALIVE) {
-		if (t != NULL || src->waiter[PTIO_SLOT_WRITE] != NULL)
-			wake_waiters_slow(src, bits);
+	if (ptio__source_ready_fast(src, bits))
 		return;
-	}
-	t->readiness = (uint8_t)((t->readiness & ~PTIO__READINESS) |
-				 (ready & PTIO__READINESS));
-	src->waiter[PTIO_SLOT_READ] = NULL;
-	t->loop->nwaits--;
-	ptio__task_enqueue(t);
+	src->ready = (uint8_t)(src->ready | bits);
+	if (src->waiter[PTIO_SLOT_READ] != NULL ||
+	    src->waiter[PTIO_SLOT_WRITE] != NULL)
+		wake_waiters(src, bits);
 }
 
 void ptio_source_close(struct ptio_source *src)

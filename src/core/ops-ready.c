@@ -38,48 +38,36 @@ static PTIO__NOINLINE ptio_ssize wait_ready_slow(struct ptio_task *task, struct 
 	return ptio__wait_until(task, o, interest, false, 0);
 }
 
-/*
- * The hot path, taken by every message of a busy stream: the running task,
- * with budget left, no deadline and no abort pending, waits for READ or
- * WRITE on an open stream whose readiness is its source's cache (its
- * vtable's poll_ready is ptio_source_poll_ready).  Then spending is one
- * decrement, a cached answer costs no call, and a wait is the three
- * stores of ptio_source_poll's registration when the backend needs no
- * word of it (an edge-triggered backend, or none); a level-triggered
- * one's is a tail call of ptio_source_poll.  Anything else goes the
- * general way, also a tail call: this function saves no registers.
- */
+/* Every wait comes here when ptio__wait_source_fast cannot answer, and a
+ * wait on a source's cache takes that fast path first (ptio/ops.h). */
 ptio_ssize (ptio_wait_ready)(struct ptio_task *task, struct ptio_ready o,
 			     unsigned interest)
 {
-	struct ptio_loop *loop = task->loop;
-	struct ptio_source *src = o.self;
-	unsigned answer, slot = interest - 1u;
+	if (o.vt->poll_ready == ptio_source_poll_ready) {
+		ptio_ssize r = ptio__wait_source_fast(task, o.self, interest);
 
-	if (o.vt->poll_ready != ptio_source_poll_ready || loop == NULL ||
-	    loop->current != task || loop->budget == 0 ||
-	    (task->flags & PTIO__TASK_DEADLINE) ||
-	    (task->readiness & PTIO__TASK_ABORT) || /* spend delivers it */
-	    slot > 1u || (src->flags & PTIO_SOURCE_CLOSED))
-		return wait_ready_slow(task, o, interest);
-	answer = src->ready & (interest | PTIO_HUP | PTIO_ERROR);
-	if (answer != 0) {
-		loop->budget--;
-		return (ptio_ssize)answer;
+		if (r != PTIO__WAIT_SLOW)
+			return r;
 	}
-	loop->budget--;
-	/* A level-triggered backend hears of the new waiter, and the rare
-	 * cases (a task queued already, a slot taken) have their answers:
-	 * ptio_source_poll gives them all. */
-	if ((task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
-	    task->u.source != NULL || src->waiter[slot] != NULL ||
-	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
-		    PTIO_SOURCE_BACKEND)
-		return ptio_source_poll(src, task, interest);
-	src->waiter[slot] = task;
-	task->u.source = src;
-	loop->nwaits++;
-	return PTIO_PENDING;
+	return wait_ready_slow(task, o, interest);
+}
+
+/* A source's cache as a trait object, for the general case. */
+static const struct ptio_ready_vt source_ready_vt = {
+	ptio_source_poll_ready
+};
+
+ptio_ssize (ptio_wait_source)(struct ptio_task *task, struct ptio_source *src,
+			      unsigned interest)
+{
+	struct ptio_ready o;
+	ptio_ssize r = ptio__wait_source_fast(task, src, interest);
+
+	if (r != PTIO__WAIT_SLOW)
+		return r;
+	o.self = src;
+	o.vt = &source_ready_vt;
+	return wait_ready_slow(task, o, interest);
 }
 
 ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,

@@ -434,18 +434,16 @@ static bool gone_has(struct ptio_epoll *eb, const void *src)
  * short read has cleared READABLE, as this edge is the only report. */
 static unsigned ep_readiness(uint32_t events)
 {
-	unsigned bits = 0;
+	/* IN and ERR are our READABLE and ERROR; OUT is WRITABLE shifted. */
+	unsigned bits = (unsigned)(events & (EPOLLIN | EPOLLERR)) |
+			(unsigned)((events & EPOLLOUT) >> 1);
 
-	if (events & EPOLLIN)
-		bits |= PTIO_READABLE;
-	if (events & EPOLLOUT)
-		bits |= PTIO_WRITABLE;
 	if (events & (EPOLLRDHUP | EPOLLHUP))
 		bits |= PTIO_HUP | PTIO_READABLE;
-	if (events & EPOLLERR)
-		bits |= PTIO_ERROR;
 	return bits;
 }
+PTIO_STATIC_ASSERT(EPOLLIN == PTIO_READABLE && EPOLLERR == PTIO_ERROR &&
+		   EPOLLOUT >> 1 == PTIO_WRITABLE, epoll_bits_are_ours);
 
 /* Report the N events of EV, each to the source it points to, but for
  * those whose source has gone (see "The gone list"), whose list is
@@ -459,8 +457,8 @@ static void ep_report(struct ptio_epoll *eb, const struct epoll_event *ev,
 
 	if (eb->ngone == 0) {
 		for (i = 0; i < n; i++)
-			ptio_source_ready(ev[i].data.ptr,
-					  ep_readiness(ev[i].events));
+			ptio__source_ready_inline(ev[i].data.ptr,
+						  ep_readiness(ev[i].events));
 		return;
 	}
 	for (i = 0; i < n; i++)

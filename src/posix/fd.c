@@ -288,20 +288,6 @@ static ptio_ssize fd_failed(struct ptio_fd *f, unsigned bit)
 	return ptio__errno();
 }
 
-/* After a read of GOT bytes into room for WANTED: on a byte stream, a
- * short read (but not end of stream) has drained it, unless the peer is
- * known to have hung up (PTIO_FD_HUNGUP: the next read returns end of
- * stream, not EAGAIN). */
-static void fd_read_done(struct ptio_fd *f, size_t got, size_t wanted)
-{
-	if (got > 0 && got < wanted &&
-	    (f->src.oflags & (PTIO_FD_BYTES | PTIO_FD_HUNGUP)) ==
-		    PTIO_FD_BYTES) {
-		ptio_source_clear(&f->src, PTIO_READABLE);
-		f->src.oflags = (uint8_t)(f->src.oflags | PTIO_FD_DRAINED);
-	}
-}
-
 /* The bytes the K slices of IOV hold. */
 static size_t fd_iov_total(const struct iovec *iov, int k)
 {
@@ -338,8 +324,20 @@ static ptio_ssize fd_read(void *self, void *buf, size_t len)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return fd_failed(f, PTIO_READABLE);
-	fd_read_done(f, (size_t)n, len);
+	ptio__fd_read_done(f, (size_t)n, len);
 	return n;
+}
+
+ptio_ssize (ptio_fd_nb_read)(struct ptio_fd *f, void *buf, size_t len)
+{
+	return (ptio_nb_read)(ptio_fd_reader(f), buf, len);
+}
+
+ptio_ssize ptio_fd_nb_read_failed(struct ptio_fd *f, void *buf, size_t len)
+{
+	if (errno == EINTR)
+		return fd_read(f, buf, len);
+	return fd_failed(f, PTIO_READABLE);
 }
 
 static ptio_ssize fd_read_buf(void *self, struct ptio_readbuf *rb)
@@ -420,7 +418,7 @@ static ptio_ssize fd_read_buf_vectored(void *self, struct ptio_readbuf *rbs,
 	while (got < 0 && errno == EINTR);
 	if (got < 0)
 		return fd_failed(f, PTIO_READABLE);
-	fd_read_done(f, (size_t)got, fd_iov_total(iov, k));
+	ptio__fd_read_done(f, (size_t)got, fd_iov_total(iov, k));
 	fd_readv_advance(rbs, n, (size_t)got);
 	return got;
 }
@@ -491,6 +489,19 @@ static ptio_ssize fd_write(void *self, const void *buf, size_t len)
 		return w < 0 ? fd_failed(f, PTIO_WRITABLE) : w;
 	}
 	return fd_do_write(f, buf, len, NULL, 0);
+}
+
+ptio_ssize (ptio_fd_nb_write)(struct ptio_fd *f, const void *buf, size_t len)
+{
+	return (ptio_nb_write)(ptio_fd_writer(f), buf, len);
+}
+
+ptio_ssize ptio_fd_nb_write_failed(struct ptio_fd *f, const void *buf,
+				 size_t len)
+{
+	if (errno == EINTR)
+		return fd_write(f, buf, len);
+	return fd_failed(f, PTIO_WRITABLE);
 }
 
 static ptio_ssize fd_write_vectored(void *self, const struct ptio_iovec *iov,

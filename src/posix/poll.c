@@ -246,7 +246,7 @@ static void poll_report(struct ptio_poll *pb, int count)
 		if (revents == 0)
 			continue;
 		count--;
-		ptio_source_ready(pb->src[i], poll_readiness(revents));
+		ptio__source_ready_inline(pb->src[i], poll_readiness(revents));
 	}
 	pb->walked = i;
 }

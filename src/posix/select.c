@@ -176,7 +176,7 @@ static void sel_report(struct ptio_select_backend *sb, const fd_set *rd,
 			continue;
 		if (bits == PTIO_READABLE && sel_writer_apart(sb->who[fd]))
 			bits |= PTIO_WRITABLE;
-		ptio_source_ready(sb->who[fd], bits);
+		ptio__source_ready_inline(sb->who[fd], bits);
 	}
 	sb->walked = (size_t)fd;
 }
