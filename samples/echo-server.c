@@ -1037,6 +1037,13 @@ static int server_run(struct server_ref *ref)
 		fprintf(stderr, "echo-server: loop: %s\n", ptio_strerror(r));
 		return 1;
 	}
+	/* Tasks left with nothing that could ever wake them (ptio_loop_run
+	 * returns their count): a bug, not a shutdown. */
+	if (r > 0 && !srv.forced) {
+		fprintf(stderr, "echo-server: loop: %ld tasks left that "
+			"nothing can wake\n", (long)r);
+		return 1;
+	}
 	return srv.forced ? 3 : 0;
 }
 
