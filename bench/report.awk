@@ -168,6 +168,7 @@ END {
 	p("# Echo servers compared: ptio and its peers")
 	p("")
 	p("Made by `" cmdline "` on " date ", in " took " s.  ")
+	p("Build: " build ".  ")
 	p("Machine: " nproc " CPUs (nproc), " cpu ", " kernel ".  ")
 	p("Client: bench/echo-pingpong, a 64-byte ping-pong, one message in " \
 	  "flight per connection" (pinned ? "; server on CPU 0, client on CPU 1" : "") ".  ")
