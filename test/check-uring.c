@@ -609,7 +609,9 @@ START_TEST(test_stream_close_returns_buffers)
 	ck_assert_int_eq(write(pa, pattern, 16), 16);
 	ck_assert_int_eq(fill_when_ready(&a, &data), 16); /* one queued */
 	ck_assert_int_eq(write(pa, pattern, 16), 16);
-	post_completions(); /* the other one's completion waits */
+	/* The next receive, queued by the first's completion, goes in
+	 * and takes the other buffer: its completion waits. */
+	ck_assert_int_ge(io_uring_submit_and_get_events(ring()), 0);
 	ck_assert_uint_gt(io_uring_cq_ready(ring()), 0);
 	PTIO_CK_OK(ptio_uring_stream_close(&a));
 	ck_assert_int_eq(close(pa), 0);
@@ -630,6 +632,72 @@ START_TEST(test_stream_close_returns_buffers)
 		got += (size_t)r;
 	}
 	PTIO_CK_OK(ptio_uring_stream_close(&b));
+	ck_assert_int_eq(close(pb), 0);
+	ck_assert_uint_eq(regs(), 0);
+}
+END_TEST
+
+/* Wait rounds in the backend until A holds no fewer than WANT buffers
+ * (or 20 rounds went by); A's count, never above LIMIT meanwhile. */
+static unsigned held_after_waits(const struct ptio_uring_stream *a,
+				 unsigned want, unsigned limit)
+{
+	struct ptio_backend *be = ptio_test_loop.backend;
+	int i;
+
+	for (i = 0; i < 20 && a->nheld < want; i++) {
+		PTIO_CK_OK(be->vt->wait(be, 10));
+		ck_assert_uint_le(a->nheld, limit);
+	}
+	return a->nheld;
+}
+
+/* A stream whose reader does not consume (a peer that floods and never
+ * reads the answers) holds its read-ahead and no more: with a pool of
+ * eight 16-byte buffers, another stream still receives, and every byte
+ * of the first arrives, in order, once it consumes.  Without the limit
+ * the first stream takes all eight buffers and the second starves. */
+START_TEST(test_stream_read_ahead_bounds_a_flood)
+{
+	enum { TOTAL = 400 };
+	struct ptio_uring_stream a, b;
+	uint8_t sa[16], sb[16], pattern[TOTAL];
+	struct ptio_bufread br;
+	const uint8_t *data;
+	size_t got = 0, i;
+	ptio_ssize r;
+	int pa, pb;
+
+	PTIO_CK_OK(ptio_uring_set_buffers(&ptio_test_loop, 8, 16));
+	PTIO_CK_OK(ptio_uring_set_read_ahead(&ptio_test_loop, 2));
+	ck_assert_int_eq(ptio_uring_set_read_ahead(&ptio_test_loop, 0),
+			 PTIO_EINVAL);
+	ck_assert_int_eq(ptio_uring_set_read_ahead(&ptio_test_loop, 32769),
+			 PTIO_EINVAL);
+	pa = open_stream_pair(&a, sa, sizeof(sa));
+	pb = open_stream_pair(&b, sb, sizeof(sb));
+	for (i = 0; i < TOTAL; i++)
+		pattern[i] = (uint8_t)(i % 251);
+	ck_assert_int_eq(write(pa, pattern, TOTAL), TOTAL);
+	ck_assert_uint_eq(held_after_waits(&a, 3, 2), 2);
+	ck_assert_int_eq(write(pb, "hello", 5), 5);
+	ck_assert_int_eq(fill_when_ready(&b, &data), 5);
+	ck_assert_int_eq(memcmp(data, "hello", 5), 0);
+	ptio_bufread_consume(ptio_uring_stream_bufread(&b), 5);
+	br = ptio_uring_stream_bufread(&a);
+	while (got < TOTAL) {
+		r = fill_when_ready(&a, &data);
+		ck_assert_int_gt(r, 0);
+		ck_assert_uint_le(a.nheld, 2);
+		for (i = 0; i < (size_t)r; i++)
+			ck_assert_uint_eq(data[i], (got + i) % 251);
+		ptio_bufread_consume(br, (size_t)r);
+		got += (size_t)r;
+	}
+	ck_assert_uint_eq(got, TOTAL);
+	PTIO_CK_OK(ptio_uring_stream_close(&a));
+	PTIO_CK_OK(ptio_uring_stream_close(&b));
+	ck_assert_int_eq(close(pa), 0);
 	ck_assert_int_eq(close(pb), 0);
 	ck_assert_uint_eq(regs(), 0);
 }
@@ -689,6 +757,7 @@ START_TEST(test_stream_needs_uring)
 	ck_assert_int_eq(ptio_uring_stream_open(&s, &loop, sv[0], 0, sbuf, 16),
 			 PTIO_ENOTSUP);
 	ck_assert_int_eq(ptio_uring_set_buffers(&loop, 4, 16), PTIO_ENOTSUP);
+	ck_assert_int_eq(ptio_uring_set_read_ahead(&loop, 4), PTIO_ENOTSUP);
 	PTIO_CK_OK(ptio_uring_stream_close(&s));
 	ck_assert_int_eq(close(sv[0]), 0);
 	ck_assert_int_eq(close(sv[1]), 0);
@@ -1034,6 +1103,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_stream_write_order);
 	tcase_add_test(tc, test_stream_recv_rearmed);
 	tcase_add_test(tc, test_stream_close_returns_buffers);
+	tcase_add_test(tc, test_stream_read_ahead_bounds_a_flood);
 	tcase_add_test(tc, test_stream_refusals);
 	tcase_add_test(tc, test_stream_needs_uring);
 	tcase_add_test(tc, test_stream_machines_echo);
@@ -1060,6 +1130,7 @@ START_TEST(test_uring_not_built)
 	ck_assert_int_eq(ptio_uring_init(&u, &be), PTIO_ENOTSUP);
 	ck_assert_ptr_null(be);
 	ptio_uring_destroy(&u);
+	ck_assert_int_eq(ptio_uring_set_read_ahead(NULL, 4), PTIO_ENOTSUP);
 }
 END_TEST
 

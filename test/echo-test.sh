@@ -6,7 +6,8 @@
 # verified, heap reported, clean exit on SIGTERM, nothing on stderr); a
 # client that reads late while sending more than the socket buffers hold
 # (the scratch server's overflow path; the ring mode, on uring, runs
-# its pool of buffers dry); --max-conns refusing connections,
+# its pool of buffers dry); peers that send and do not read while another
+# is served; --max-conns refusing connections,
 # which the client must report as a failure; --exit-after; and a client
 # connecting where nobody listens; and --backend (a name that is no
 # backend is refused).  The echo client bounds itself (--timeout); every
@@ -77,6 +78,32 @@ for mode in scratch ergonomic ring; do
 		fail "$mode: back-pressure (client $cstatus, server $status)"
 	fi
 done
+
+# 2b. Peers that send 8 MB each and read nothing for 4 s, so the echo
+# backs up and the server stops consuming what they send: another
+# connection must still be served meanwhile.  In ring mode on uring the
+# flooders' data waits in their sockets once each holds its read-ahead;
+# a stream that took whatever arrived would empty the shared pool of
+# buffers and starve the newcomer until the flooders read.
+start --mode ring
+spawn flooders /dev/null "$client" --port "$port" --conns 4 --msgs 1 \
+	--size 8000000 --read-delay 4000 --timeout 30000
+fpid=$bgpid
+sleep 1.5
+run 10 probe /dev/null "$client" --port "$port" --conns 5 --msgs 20 \
+	--size 1000 --timeout 2000
+pstatus=$st
+wait_pid "$fpid" 30
+fstatus=$st
+stop
+if [ $pstatus -eq 0 ] && [ $fstatus -eq 0 ] && [ $status -eq 0 ] &&
+   grep -q '^stats accepted 9 refused 0 closed 9 failed 0 ' "$tmp/server.out"
+then
+	pass "ring: peers that do not read hold up nobody else"
+else
+	fail "ring: flooders that do not read (probe $pstatus," \
+	     "flooders $fstatus, server $status)"
+fi
 
 # 3. --max-conns: three connections are served, the others are closed at
 # once, and the client must say so with a failure status.  Holding the

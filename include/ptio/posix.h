@@ -472,6 +472,7 @@ struct ptio_uring {
 	struct ptio__uring_pool *pool;   /* completion streams' buffers, or
 					    NULL until the first opens */
 	unsigned pool_count;             /* buffers it will have */
+	unsigned read_ahead;             /* buffers one stream may hold */
 	size_t pool_size;                /* bytes in each */
 };
 
@@ -494,15 +495,20 @@ void ptio_uring_destroy(struct ptio_uring *u);
  * with PTIO_ENOTSUP and the program falls back to ptio_fd_open with a
  * BufReader (ptio/bufread.h) over it.
  *
- * Reading.  The stream keeps one multishot receive (IORING_OP_RECV with
+ * Reading.  The stream keeps one receive (IORING_OP_RECV with
  * IOSQE_BUFFER_SELECT) armed: the kernel picks a buffer from the loop's
- * provided-buffer ring for each chunk that arrives and posts a
+ * provided-buffer ring for the chunk that arrives and posts a
  * completion, which the loop's wait queues on the stream (a queue of
  * buffer ids, linked through the pool: no memory per stream).
  * nb_fill_buf returns the unconsumed bytes of the first queued buffer,
  * and consume hands a buffer back to the ring once it is used up.  So
  * an idle connection holds no buffer, and a busy one holds only what
- * it has received and not yet consumed.  When the ring runs dry the
+ * it has received and not yet consumed, and never more than its
+ * read-ahead (4 buffers unless ptio_uring_set_read_ahead says
+ * otherwise): a stream that holds that many stops receiving until it
+ * consumes one, so a peer that sends and never reads the answers cannot
+ * drain the pool that every other stream shares; its data waits in the
+ * socket, whose window holds the peer back.  When the ring runs dry the
  * kernel ends the receive (ENOBUFS): the data stays in the socket, and
  * the receive is armed again as soon as any stream gives a buffer back.
  * End of stream and errors come after the data queued before them; an
@@ -544,7 +550,8 @@ struct ptio_uring_stream {
 	struct ptio_uring_stream *next_starved; /* waiting for buffers */
 	int32_t head, tail;       /* queued buffer ids, -1: none */
 	uint32_t off;             /* bytes of HEAD consumed */
-	uint32_t state;           /* private bits */
+	uint16_t state;           /* private bits */
+	uint16_t nheld;           /* buffers queued on it */
 	ptio_ssize rend;          /* after the queue: 0, 1 (end), error */
 	ptio_ssize werr;          /* a send's error, or 0 */
 	uint8_t *sbuf;            /* the send buffer (caller memory) */
@@ -566,6 +573,17 @@ ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
 				  size_t size);
 
 /*
+ * ptio_uring_set_read_ahead(loop, buffers) - the most buffers of the pool
+ * one of LOOP's completion streams may hold, received and not yet
+ * consumed (default 4).  A stream that reaches it stops receiving until
+ * its reader consumes a buffer.  Any time; it applies from the next
+ * completion or consume.  Returns 0; PTIO_ENOTSUP when LOOP's backend is
+ * not uring; PTIO_EINVAL for 0 or more than 32768.
+ */
+ptio_ssize ptio_uring_set_read_ahead(struct ptio_loop *loop,
+				     unsigned buffers);
+
+/*
  * ptio_uring_stream_open(s, loop, fd, flags, sendbuf, sendcap) - make
  * the connected stream socket FD a completion stream on LOOP and arm its
  * receive (submitted with the loop's next wait).  SENDBUF (SENDCAP
@@ -574,9 +592,8 @@ ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
  * PTIO_FD_NOCLOSE.  FD is made non-blocking.  Returns 0, or an error
  * with nothing registered and S closed: PTIO_ENOTSUP when LOOP's
  * backend is not uring (or the kernel lacks provided-buffer rings,
- * before 5.19; a kernel without multishot receive, before 6.0, fails
- * the first fill with PTIO_EINVAL instead), PTIO_EBADF, PTIO_ENOTSOCK for a descriptor that
- * is not a stream socket, PTIO_EBUSY (see above), PTIO_EINVAL,
+ * before 5.19), PTIO_EBADF, PTIO_ENOTSOCK for a descriptor that is not
+ * a stream socket, PTIO_EBUSY (see above), PTIO_EINVAL,
  * PTIO_ENOMEM.
  */
 ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,

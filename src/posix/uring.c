@@ -65,6 +65,10 @@
 #define UR_POOL_COUNT 256u
 #define UR_POOL_SIZE  2048u
 
+/* How many of them one stream may hold, received and not consumed, unless
+ * ptio_uring_set_read_ahead says otherwise. */
+#define UR_READ_AHEAD 4u
+
 /* The user data of a cancel request: its own completion is ignored. */
 #define UR_CANCEL UINT64_MAX
 
@@ -112,7 +116,7 @@ static struct io_uring *ring_of(struct ptio_uring *u)
  * request in bits 30-31 and the descriptor below (so descriptors are
  * below 2^30: ur_grow refuses more). */
 #define UR_POLL 0u /* the multishot poll of a readiness stream */
-#define UR_RECV 1u /* the multishot receive of a completion stream */
+#define UR_RECV 1u /* the receive of a completion stream */
 #define UR_SEND 2u /* a completion stream's send */
 #define UR_FD_MASK 0x3FFFFFFFu
 
@@ -609,6 +613,7 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out)
 	u->refused = 0;
 	u->pool_count = UR_POOL_COUNT;
 	u->pool_size = UR_POOL_SIZE;
+	u->read_ahead = UR_READ_AHEAD;
 	ring = malloc(sizeof(*ring));
 	if (ring == NULL)
 		return PTIO_ENOMEM;
@@ -643,9 +648,9 @@ void ptio_uring_destroy(struct ptio_uring *u)
 
 /* ---- Completion streams ---------------------------------------------------- */
 
-/* A completion stream (ptio/posix.h) keeps a multishot receive armed,
- * whose buffers the kernel picks from the pool's provided-buffer ring,
- * and sends from its own buffer with one IORING_OP_SEND at a time.
+/* A completion stream (ptio/posix.h) keeps a receive armed, whose buffer
+ * the kernel picks from the pool's provided-buffer ring, and sends from
+ * its own buffer with one IORING_OP_SEND at a time.
  * Its entry in the table is flagged UR_STREAM; its completions carry
  * UR_RECV or UR_SEND.  The buffers a stream has received and not yet
  * consumed are queued on it, linked through the pool's link array, so
@@ -657,7 +662,21 @@ void ptio_uring_destroy(struct ptio_uring *u)
  * comes back (a consume, a close) or when a batch of completions ends
  * with fewer buffers held than the pool has (one came back between the
  * kernel's attempt and the report).  The data waits in the socket
- * meanwhile. */
+ * meanwhile.
+ *
+ * A stream holds at most its read-ahead (u->read_ahead buffers): each
+ * receive takes one buffer, and the next is armed only below the
+ * read-ahead; otherwise the stream pauses (PAUSED) until a consume
+ * takes it back below, and the data waits in the socket, whose window
+ * holds the peer back as it would for any reader that does not read.
+ * Without that bound a peer that sends and never reads the answers
+ * (the echo waits for room, so nothing is consumed) would drain the
+ * pool into its stream and starve every other.  That is also why the
+ * receive is not multishot: a multishot receive takes all the socket
+ * holds, into as many buffers as it needs, before its first completion
+ * can be seen, and cancelling it comes too late.  Arming the next
+ * receive costs a submission entry, which goes in with the next wait's
+ * io_uring_enter: no system call of its own. */
 
 #define UR_POOL_MAX_COUNT 32768u
 #define UR_POOL_MAX_SIZE (1024u * 1024u)
@@ -667,6 +686,7 @@ void ptio_uring_destroy(struct ptio_uring *u)
 #define URS_RECV    0x1u /* a receive is armed or queued */
 #define URS_SENDING 0x2u /* a send is in flight */
 #define URS_STARVED 0x4u /* on the starved list */
+#define URS_PAUSED  0x8u /* holds its read-ahead: receive stopped */
 
 struct ptio__uring_link {
 	uint32_t len;  /* bytes the kernel put in the buffer */
@@ -788,7 +808,7 @@ static struct ptio_uring *urs_backend(const struct ptio_uring_stream *s)
 	return ur_of(s->loop->backend);
 }
 
-/* Queue S's multishot receive (submitted by the next wait). */
+/* Queue S's next receive (submitted by the next wait). */
 static ptio_ssize urs_arm_recv(struct ptio_uring *u, struct ptio_uring_stream *s)
 {
 	int fd = (int)s->src.handle;
@@ -796,7 +816,7 @@ static ptio_ssize urs_arm_recv(struct ptio_uring *u, struct ptio_uring_stream *s
 
 	if (sqe == NULL)
 		return PTIO_ENOMEM;
-	io_uring_prep_recv_multishot(sqe, fd, NULL, 0, 0);
+	io_uring_prep_recv(sqe, fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = UR_BGID;
 	io_uring_sqe_set_data64(sqe, ur_data_kind(fd, u->who[fd].gen, UR_RECV));
@@ -871,6 +891,25 @@ static void urs_read_failed(struct ptio_uring_stream *s, ptio_ssize err)
 	ptio_source_ready(&s->src, PTIO_READABLE);
 }
 
+/* Arm S's receive again, after the previous one ended, unless S holds
+ * its read-ahead: then it pauses until a consume (urs_resume). */
+static void urs_rearm(struct ptio_uring *u, struct ptio_uring_stream *s)
+{
+	if (s->nheld >= u->read_ahead)
+		s->state |= URS_PAUSED;
+	else if (urs_arm_recv(u, s) < 0)
+		urs_read_failed(s, PTIO_ENOMEM);
+}
+
+/* After a consume: a paused S below its read-ahead receives again. */
+static void urs_resume(struct ptio_uring *u, struct ptio_uring_stream *s)
+{
+	if (!(s->state & URS_PAUSED) || s->nheld >= u->read_ahead)
+		return;
+	s->state &= ~URS_PAUSED;
+	urs_rearm(u, s);
+}
+
 static void urs_starve(struct ptio__uring_pool *p, struct ptio_uring_stream *s)
 {
 	if (s->state & URS_STARVED)
@@ -908,8 +947,7 @@ static void urs_feed_starved(struct ptio_uring *u)
 		p->starved = s->next_starved;
 		s->next_starved = NULL;
 		s->state &= ~URS_STARVED;
-		if (urs_arm_recv(u, s) < 0)
-			urs_read_failed(s, PTIO_ENOMEM);
+		urs_rearm(u, s);
 	}
 }
 
@@ -924,6 +962,7 @@ static void urs_enqueue(struct ptio__uring_pool *p, struct ptio_uring_stream *s,
 	else
 		s->head = (int32_t)bid;
 	s->tail = (int32_t)bid;
+	s->nheld++;
 	p->held++;
 }
 
@@ -936,6 +975,7 @@ static void urs_dequeue(struct ptio__uring_pool *p, struct ptio_uring_stream *s)
 	if (s->head < 0)
 		s->tail = -1;
 	s->off = 0;
+	s->nheld--;
 	p->held--;
 	urs_give_back(p, bid);
 }
@@ -965,10 +1005,10 @@ static void urs_received(struct ptio_uring *u, struct ptio_uring_stream *s,
 		urs_starve(u->pool, s);
 	} else if (cqe->res < 0 && cqe->res != -ECANCELED) {
 		urs_read_failed(s, (ptio_ssize)cqe->res);
-	} else if (urs_arm_recv(u, s) < 0) {
-		/* Ended with data (the completion queue overflowed) or
-		 * cancelled from outside: armed again. */
-		urs_read_failed(s, PTIO_ENOMEM);
+	} else {
+		/* Data, or cancelled from outside: the next receive, unless
+		 * S holds its read-ahead. */
+		urs_rearm(u, s);
 	}
 }
 
@@ -1026,7 +1066,7 @@ static void urs_set_closed(struct ptio_uring_stream *s, struct ptio_loop *loop)
 	s->loop = loop;
 	s->next_starved = NULL;
 	s->head = s->tail = -1;
-	s->off = s->state = 0;
+	s->off = s->state = s->nheld = 0;
 	s->rend = s->werr = 0;
 	s->sbuf = NULL;
 	s->scap = s->soff = s->sinflight = s->slen = 0;
@@ -1047,6 +1087,16 @@ ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
 		return PTIO_EBUSY;
 	u->pool_count = count;
 	u->pool_size = size;
+	return 0;
+}
+
+ptio_ssize ptio_uring_set_read_ahead(struct ptio_loop *loop, unsigned buffers)
+{
+	if (loop->backend->vt != &ur_vt)
+		return PTIO_ENOTSUP;
+	if (buffers == 0 || buffers > UR_POOL_MAX_COUNT)
+		return PTIO_EINVAL;
+	ur_of(loop->backend)->read_ahead = buffers;
 	return 0;
 }
 
@@ -1205,6 +1255,7 @@ static void urs_consume(void *self, size_t n)
 		return;
 	}
 	urs_dequeue(u->pool, s);
+	urs_resume(u, s);
 	urs_feed_starved(u);
 }
 
@@ -1295,6 +1346,13 @@ ptio_ssize ptio_uring_set_buffers(struct ptio_loop *loop, unsigned count,
 	(void)loop;
 	(void)count;
 	(void)size;
+	return PTIO_ENOTSUP;
+}
+
+ptio_ssize ptio_uring_set_read_ahead(struct ptio_loop *loop, unsigned buffers)
+{
+	(void)loop;
+	(void)buffers;
 	return PTIO_ENOTSUP;
 }
 
