@@ -22,8 +22,11 @@
  *  ring       the completion path of the uring backend: the connection
  *             is a ptio_uring_stream, whose bytes arrive in buffers the
  *             kernel picks from a ring shared by every connection and
- *             whose writes are queued as submissions, so a message costs
- *             no system call of its own.  Where the backend is not uring
+ *             whose writes are copied into a send chunk borrowed from a
+ *             pool the connections share (held only until it is sent)
+ *             and queued as submissions, so a message costs no system
+ *             call of its own and an idle connection holds no buffer.
+ *             Where the backend is not uring
  *             the connection falls back to ergonomic.
  *
  * Heap report: once --report-at N connections are open and every one of
@@ -583,21 +586,20 @@ static ptio_ssize scratch_start(int fd)
 
 /* ---- Ring connections (uring's completion stream) ------------------------ */
 
-/* What a ring connection holds: its stream and its send buffer (a
- * message larger than it goes out in pieces).  Received bytes stay in
- * the loop's shared ring until they are echoed. */
-#define RING_SEND 512
-
+/* What a ring connection holds: its stream, and no buffer.  Received
+ * bytes stay in the loop's shared ring until they are echoed; the echo
+ * is copied into a send chunk the stream borrows from the loop's send
+ * pool (opened with no send buffer of its own) and gives back once it
+ * is sent, so an idle connection holds neither. */
 struct ring_conn {
 	struct ptio_task task;
 	struct ptio_uring_stream s;
 	struct ptio_op op;
 	const uint8_t *data;  /* the bytes being echoed (in the ring) */
 	size_t len;
-	uint8_t sbuf[RING_SEND];
 };
 
-/* Fill, write the bytes back (copied into the send buffer), consume;
+/* Fill, write the bytes back (copied into a borrowed send chunk), consume;
  * at end of stream, wait until the last echo is sent. */
 static ptio_ssize ring_machine(struct ring_conn *c)
 {
@@ -655,8 +657,7 @@ static ptio_ssize ring_start(int fd)
 	c = pool_get(&conn_pool);
 	if (c == NULL)
 		return PTIO_ENOMEM;
-	r = ptio_uring_stream_open(&c->s, &srv.loop, fd, 0, c->sbuf,
-				   sizeof c->sbuf);
+	r = ptio_uring_stream_open(&c->s, &srv.loop, fd, 0, NULL, 0);
 	if (r < 0) {
 		pool_put(&conn_pool, c);
 		return r;

@@ -758,6 +758,9 @@ START_TEST(test_stream_needs_uring)
 			 PTIO_ENOTSUP);
 	ck_assert_int_eq(ptio_uring_set_buffers(&loop, 4, 16), PTIO_ENOTSUP);
 	ck_assert_int_eq(ptio_uring_set_read_ahead(&loop, 4), PTIO_ENOTSUP);
+	ck_assert_int_eq(ptio_uring_set_send_buffers(&loop, 4, 16),
+			 PTIO_ENOTSUP);
+	ck_assert_uint_eq(ptio_uring_send_buffers_used(&loop), 0);
 	PTIO_CK_OK(ptio_uring_stream_close(&s));
 	ck_assert_int_eq(close(sv[0]), 0);
 	ck_assert_int_eq(close(sv[1]), 0);
@@ -988,6 +991,343 @@ START_TEST(test_stream_machines_echo)
 }
 END_TEST
 
+/* ---- Borrowed send buffers ------------------------------------------------------ */
+
+/* A stream's private state bits (src/posix/uring.c): a send in flight;
+ * in line for a chunk, or kept one. */
+#define URS_SENDING 0x2u
+#define URS_IN_LINE (0x10u | 0x20u)
+
+/* How many send chunks the test loop's streams hold. */
+static size_t chunks_used(void)
+{
+	return ptio_uring_send_buffers_used(&ptio_test_loop);
+}
+
+/* A borrowing stream echoes, in pieces no larger than a chunk; it holds
+ * a chunk only from a write until that write's last byte is sent, and
+ * several idle borrowing streams hold none.  A chunk never given back
+ * shows as a count that stays up. */
+START_TEST(test_borrow_echo)
+{
+	enum { N = 3 };
+	struct ptio_uring_stream s[N];
+	struct ptio_write w;
+	uint8_t got[64];
+	const uint8_t *data;
+	const char *msg = "a message longer than one chunk of 16 bytes";
+	size_t put, len = strlen(msg);
+	int peer[N], i;
+	ptio_ssize r;
+
+	PTIO_CK_OK(ptio_uring_set_send_buffers(&ptio_test_loop, 4, 16));
+	for (i = 0; i < N; i++) {
+		peer[i] = open_stream_pair(&s[i], NULL, 0);
+		ck_assert_ptr_null(s[i].sbuf);
+	}
+	ck_assert_uint_eq(chunks_used(), 0);
+	for (i = 0; i < N; i++) {
+		w = ptio_uring_stream_writer(&s[i]);
+		ck_assert_int_eq(write(peer[i], msg, len), (ssize_t)len);
+		for (put = 0; put < len; put += (size_t)r) {
+			r = fill_when_ready(&s[i], &data);
+			ck_assert_int_gt(r, 0);
+			r = ptio_nb_write(w, data, (size_t)r);
+			ck_assert_int_gt(r, 0);
+			ck_assert_int_le(r, 16);
+			ck_assert_uint_eq(chunks_used(), 1);
+			ptio_bufread_consume(ptio_uring_stream_bufread(&s[i]),
+					     (size_t)r);
+			flush_stream(&s[i]);
+			ck_assert_uint_eq(chunks_used(), 0);
+			ck_assert_ptr_null(s[i].sbuf);
+		}
+		ck_assert_int_eq(read(peer[i], got, sizeof(got)), (ssize_t)len);
+		ck_assert_int_eq(memcmp(got, msg, len), 0);
+	}
+	for (i = 0; i < N; i++) {
+		PTIO_CK_OK(ptio_uring_stream_close(&s[i]));
+		ck_assert_int_eq(close(peer[i]), 0);
+	}
+	ck_assert_uint_eq(chunks_used(), 0);
+	ck_assert_uint_eq(regs(), 0);
+}
+END_TEST
+
+/* Wait in the backend until S is WRITABLE. */
+static void wait_writable(struct ptio_uring_stream *s)
+{
+	struct ptio_backend *be = ptio_test_loop.backend;
+	int i;
+
+	for (i = 0; i < 200 && !(s->src.ready & PTIO_WRITABLE); i++)
+		PTIO_CK_OK(be->vt->wait(be, 10));
+	ck_assert(s->src.ready & PTIO_WRITABLE);
+}
+
+/* One chunk, streams in line for it: each returned chunk goes to the
+ * first stream in line, whose WRITABLE is set again, and not to a
+ * writer that comes later, nor to one further back. */
+START_TEST(test_borrow_first_come_first_served)
+{
+	enum { N = 4 };
+	struct ptio_uring_stream s[N];
+	uint8_t got[8];
+	int peer[N], i, j;
+
+	PTIO_CK_OK(ptio_uring_set_send_buffers(&ptio_test_loop, 1, 16));
+	for (i = 0; i < N; i++)
+		peer[i] = open_stream_pair(&s[i], NULL, 0);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&s[0]), "0", 1),
+			 1);
+	for (i = 1; i < N - 1; i++) {
+		ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&s[i]),
+					       "x", 1),
+				 PTIO_WOULD_BLOCK);
+		ck_assert(!(s[i].src.ready & PTIO_WRITABLE));
+	}
+	for (i = 1; i < N - 1; i++) {
+		/* The holder's send completes: the next in line. */
+		wait_writable(&s[i]);
+		for (j = i + 1; j < N - 1; j++)
+			ck_assert(!(s[j].src.ready & PTIO_WRITABLE));
+		/* A newcomer does not jump the line. */
+		ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(
+						       &s[N - 1]),
+					       "late", 4),
+				 PTIO_WOULD_BLOCK);
+		ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&s[i]),
+					       "y", 1),
+				 1);
+	}
+	for (i = 0; i < N; i++)
+		flush_stream(&s[i]); /* the newcomer's turn comes too */
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&s[N - 1]),
+				       "late", 4),
+			 4);
+	flush_stream(&s[N - 1]);
+	ck_assert_uint_eq(chunks_used(), 0);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(read(peer[i], got, sizeof(got)),
+				 i == 0 ? 1 : i == N - 1 ? 4 : 1);
+		ck_assert_int_eq(got[0], i == 0 ? '0' : i == N - 1 ? 'l' : 'y');
+		PTIO_CK_OK(ptio_uring_stream_close(&s[i]));
+		ck_assert_int_eq(close(peer[i]), 0);
+	}
+}
+END_TEST
+
+/* Writer tasks, more than there are chunks: each awaits write_all and
+ * flush of its own pattern, waiting in line for chunks through the
+ * loop; all finish, and each peer gets every byte, in order. */
+struct borrow_task {
+	struct ptio_task task;
+	struct ptio_op op;
+	struct ptio_uring_stream s;
+	uint8_t out[3000];
+	ptio_ssize result;
+};
+
+static ptio_ssize borrow_machine(struct ptio_task *t)
+{
+	struct borrow_task *b = PTIO_CONTAINER_OF(t, struct borrow_task, task);
+	ptio_ssize r;
+
+	PTIO_BEGIN(&t->pt);
+	PTIO_AWAIT(&t->pt, r, ptio_write_all(&b->op,
+		   ptio_uring_stream_writer(&b->s), b->out, sizeof(b->out)));
+	if (r >= 0)
+		PTIO_AWAIT(&t->pt, r, ptio_flush(&b->op,
+			   ptio_uring_stream_writer(&b->s)));
+	b->result = r;
+	PTIO_END(&t->pt);
+}
+
+START_TEST(test_borrow_pool_exhausted)
+{
+	enum { N = 5 };
+	static struct borrow_task b[N];
+	uint8_t in[4096];
+	size_t got, k, waited = 0;
+	ssize_t n;
+	int peer[N], i, rounds = 0;
+
+	PTIO_CK_OK(ptio_uring_set_send_buffers(&ptio_test_loop, 2, 64));
+	for (i = 0; i < N; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		for (k = 0; k < sizeof(b[i].out); k++)
+			b[i].out[k] = (uint8_t)((k + 31u * (unsigned)i) % 251);
+		peer[i] = open_stream_pair(&b[i].s, NULL, 0);
+		b[i].result = 1;
+		ptio_op_init(&b[i].op, &b[i].task);
+		PTIO_CK_OK(ptio_task_start(&ptio_test_loop, &b[i].task,
+					   borrow_machine));
+	}
+	while (ptio_loop_alive(&ptio_test_loop) > 0 && rounds++ < 100000) {
+		PTIO_CK_OK(ptio_loop_run(&ptio_test_loop, PTIO_RUN_ONCE));
+		ck_assert_uint_le(chunks_used(), 2);
+		for (i = 0; i < N; i++)
+			waited += (b[i].s.state & URS_IN_LINE) != 0;
+	}
+	ck_assert_uint_eq(ptio_loop_alive(&ptio_test_loop), 0);
+	ck_assert_uint_gt(waited, 0);
+	ck_assert_uint_eq(chunks_used(), 0);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(b[i].result, 0);
+		for (got = 0; got < sizeof(b[i].out); got += (size_t)n) {
+			n = read(peer[i], in, sizeof(in));
+			ck_assert_int_gt(n, 0);
+			for (k = 0; k < (size_t)n; k++)
+				ck_assert_uint_eq(in[k], b[i].out[got + k]);
+		}
+		ck_assert_int_eq(read(peer[i], in, sizeof(in)), -1);
+		ck_assert_int_eq(errno, EAGAIN);
+		PTIO_CK_OK(ptio_uring_stream_close(&b[i].s));
+		ck_assert_int_eq(close(peer[i]), 0);
+	}
+}
+END_TEST
+
+/* Close while in line, and close while kept a chunk: the stream leaves
+ * the line and its turn passes to the next; none of them holds a chunk
+ * after. */
+START_TEST(test_borrow_close_waiting)
+{
+	struct ptio_uring_stream a, b, c, d;
+	uint8_t got[8];
+	int pa, pb, pc, pd;
+
+	PTIO_CK_OK(ptio_uring_set_send_buffers(&ptio_test_loop, 1, 16));
+	pa = open_stream_pair(&a, NULL, 0);
+	pb = open_stream_pair(&b, NULL, 0);
+	pc = open_stream_pair(&c, NULL, 0);
+	pd = open_stream_pair(&d, NULL, 0);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&a), "a", 1),
+			 1);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&b), "b", 1),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&c), "c", 1),
+			 PTIO_WOULD_BLOCK);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&d), "d", 1),
+			 PTIO_WOULD_BLOCK);
+	PTIO_CK_OK(ptio_uring_stream_close(&b)); /* in line */
+	flush_stream(&a);                        /* the chunk: kept for C */
+	ck_assert(c.src.ready & PTIO_WRITABLE);
+	ck_assert(!(d.src.ready & PTIO_WRITABLE));
+	ck_assert_uint_eq(chunks_used(), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&c)); /* kept: passes to D */
+	ck_assert(d.src.ready & PTIO_WRITABLE);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&d), "d", 1),
+			 1);
+	flush_stream(&d);
+	ck_assert_uint_eq(chunks_used(), 0);
+	ck_assert_int_eq(read(pd, got, sizeof(got)), 1);
+	ck_assert_int_eq(got[0], 'd');
+	ck_assert_int_eq(read(pb, got, sizeof(got)), 0); /* closed, unsent */
+	ck_assert_int_eq(read(pc, got, sizeof(got)), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&a));
+	PTIO_CK_OK(ptio_uring_stream_close(&d));
+	ck_assert_int_eq(close(pa), 0);
+	ck_assert_int_eq(close(pb), 0);
+	ck_assert_int_eq(close(pc), 0);
+	ck_assert_int_eq(close(pd), 0);
+	ck_assert_uint_eq(chunks_used(), 0);
+}
+END_TEST
+
+/* Close while the send is in flight (its socket full, the send waiting
+ * for room): the request is cancelled, the chunk comes back at once and
+ * goes to the stream in line, and the cancelled bytes never reach the
+ * closed stream's peer. */
+START_TEST(test_borrow_close_in_flight)
+{
+	struct ptio_uring_stream a, b;
+	uint8_t fill[4096], in[4096];
+	size_t put = 0, got = 0;
+	int pa, pb;
+	ssize_t n;
+
+	PTIO_CK_OK(ptio_uring_set_send_buffers(&ptio_test_loop, 1, 16));
+	pa = open_stream_pair(&a, NULL, 0);
+	pb = open_stream_pair(&b, NULL, 0);
+	memset(fill, 'f', sizeof(fill));
+	while ((n = write(a.src.handle, fill, sizeof(fill))) > 0)
+		put += (size_t)n;
+	ck_assert_int_eq(errno, EAGAIN);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&a), "tail", 4),
+			 4);
+	wait_now(); /* the send finds no room and waits for it */
+	wait_now();
+	ck_assert(a.state & URS_SENDING);
+	ck_assert_uint_eq(chunks_used(), 1);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&b), "b", 1),
+			 PTIO_WOULD_BLOCK);
+	PTIO_CK_OK(ptio_uring_stream_close(&a));
+	ck_assert(b.src.ready & PTIO_WRITABLE);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&b), "bbbb", 4),
+			 4);
+	flush_stream(&b);
+	ck_assert_uint_eq(chunks_used(), 0);
+	ck_assert_int_eq(read(pb, in, sizeof(in)), 4);
+	ck_assert_int_eq(memcmp(in, "bbbb", 4), 0);
+	while ((n = read(pa, in, sizeof(in))) > 0) {
+		ck_assert_ptr_null(memchr(in, 't', (size_t)n));
+		got += (size_t)n;
+	}
+	ck_assert_int_eq(n, 0);
+	ck_assert_uint_eq(got, put);
+	PTIO_CK_OK(ptio_uring_stream_close(&b));
+	ck_assert_int_eq(close(pa), 0);
+	ck_assert_int_eq(close(pb), 0);
+}
+END_TEST
+
+/* The send pool's settings: refused when bad, or once the pool exists
+ * (a stream with its own buffer does not make it); a buffer without a
+ * size, or a size without a buffer, is refused. */
+START_TEST(test_borrow_settings)
+{
+	struct ptio_uring_stream s, t;
+	uint8_t sbuf[16];
+	int ps, pt, sv[2];
+
+	ck_assert_int_eq(ptio_uring_set_send_buffers(&ptio_test_loop, 0, 16),
+			 PTIO_EINVAL);
+	ck_assert_int_eq(ptio_uring_set_send_buffers(&ptio_test_loop, 32769,
+						     16),
+			 PTIO_EINVAL);
+	ck_assert_int_eq(ptio_uring_set_send_buffers(&ptio_test_loop, 4, 0),
+			 PTIO_EINVAL);
+	ck_assert_int_eq(ptio_uring_set_send_buffers(&ptio_test_loop, 4,
+						     1024 * 1024 + 1),
+			 PTIO_EINVAL);
+	ps = open_stream_pair(&s, sbuf, sizeof(sbuf));
+	ck_assert_ptr_null(ur()->spool);
+	ck_assert_uint_eq(chunks_used(), 0);
+	PTIO_CK_OK(ptio_uring_set_send_buffers(&ptio_test_loop, 3, 100));
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+			 0);
+	ck_assert_int_eq(ptio_uring_stream_open(&t, &ptio_test_loop, sv[0], 0,
+						sbuf, 0),
+			 PTIO_EINVAL);
+	ck_assert_int_eq(close(sv[0]), 0);
+	ck_assert_int_eq(close(sv[1]), 0);
+	pt = open_stream_pair(&t, NULL, 0);
+	ck_assert_ptr_nonnull(ur()->spool);
+	ck_assert_int_eq(ptio_uring_set_send_buffers(&ptio_test_loop, 4, 16),
+			 PTIO_EBUSY);
+	ck_assert_int_eq(ptio_nb_write(ptio_uring_stream_writer(&t), sbuf, 16),
+			 16);
+	ck_assert_int_eq(t.scap, 100);
+	ck_assert_uint_eq(chunks_used(), 1);
+	PTIO_CK_OK(ptio_uring_stream_close(&t)); /* unsent: given back */
+	ck_assert_uint_eq(chunks_used(), 0);
+	PTIO_CK_OK(ptio_uring_stream_close(&s));
+	ck_assert_int_eq(close(ps), 0);
+	ck_assert_int_eq(close(pt), 0);
+}
+END_TEST
+
 /* ---- Refusal ---------------------------------------------------------------------- */
 
 /* A kernel that refuses io_uring (ENOSYS: too old or compiled out;
@@ -1110,6 +1450,17 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_stream_one_enter_per_round);
 	tcase_add_test(tc, test_stream_batch_bounded);
 	tcase_add_test(tc, test_stream_send_full_socket);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("borrow");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, uring_setup, ptio_test_loop_teardown);
+	tcase_add_test(tc, test_borrow_echo);
+	tcase_add_test(tc, test_borrow_first_come_first_served);
+	tcase_add_test(tc, test_borrow_pool_exhausted);
+	tcase_add_test(tc, test_borrow_close_waiting);
+	tcase_add_test(tc, test_borrow_close_in_flight);
+	tcase_add_test(tc, test_borrow_settings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("files");

@@ -474,6 +474,11 @@ struct ptio_uring {
 	unsigned pool_count;             /* buffers it will have */
 	unsigned read_ahead;             /* buffers one stream may hold */
 	size_t pool_size;                /* bytes in each */
+	struct ptio__uring_spool *spool; /* send chunks that streams borrow,
+					    or NULL until the first such
+					    stream opens */
+	unsigned spool_count;            /* chunks it will have */
+	size_t spool_size;               /* bytes in each */
 };
 
 /* Set up the ring.  Returns 0 with *OUT (if OUT is not NULL) set to
@@ -515,8 +520,8 @@ void ptio_uring_destroy(struct ptio_uring *u);
  * error is reported by every fill after it.
  *
  * Writing.  nb_write copies what it accepts into the stream's send
- * buffer (caller memory, given to open) and queues an IORING_OP_SEND,
- * which the loop submits with its next wait: many messages of many
+ * buffer (below) and queues an IORING_OP_SEND, which the loop submits
+ * with its next wait: many messages of many
  * streams cost one io_uring_enter, which also waits for what comes next
  * (the sends complete within it, MSG_DONTWAIT; one that finds the
  * socket full goes again, waiting for room).  With two streams or more
@@ -531,11 +536,30 @@ void ptio_uring_destroy(struct ptio_uring *u);
  * returns 0 once every accepted byte has been sent, PTIO_WOULD_BLOCK
  * before.
  *
- * Memory: the struct (96 bytes on 64-bit hosts), its send buffer, and per loop
- * the pool: 256 buffers of 2 KiB (512 KiB) unless
- * ptio_uring_set_buffers says otherwise, allocated when the first
- * stream opens and freed by ptio_uring_destroy, plus 8 bytes per buffer
- * and the ring of 16 bytes per buffer the kernel reads.
+ * The send buffer is either the caller's, given to open and held for
+ * the stream's whole life, or, when open is given none, a chunk the
+ * stream borrows from a send pool that the loop's streams share: taken
+ * by the first nb_write that finds the stream holding none, given back
+ * when the send of the last accepted byte completes (or fails) and on
+ * close.  So an idle connection holds no send buffer either, and a busy
+ * one holds one chunk only while its bytes are on their way.  When every
+ * chunk is lent, nb_write returns PTIO_WOULD_BLOCK (clearing WRITABLE)
+ * and the stream waits in line (first come, first served, linked
+ * through the stream: no allocation); a chunk that comes back is kept
+ * for the first stream in line, whose WRITABLE is set again (its waiting
+ * task wakes as for any readiness), and its next nb_write takes it.  A
+ * stream in line that never writes again keeps its place, or its kept
+ * chunk, until it writes or closes: close leaves the line at once.
+ *
+ * Memory: the struct (104 bytes on 64-bit hosts), its send buffer if
+ * it has its own, and per loop the receive pool: 256 buffers of 2 KiB
+ * (512 KiB) unless ptio_uring_set_buffers says otherwise, allocated when
+ * the first stream opens and freed by ptio_uring_destroy, plus 8 bytes
+ * per buffer and the ring of 16 bytes per buffer the kernel reads; and
+ * the send pool, if a stream borrows: 256 chunks of 2 KiB (512 KiB)
+ * unless ptio_uring_set_send_buffers says otherwise, mapped when the
+ * first borrowing stream opens (pages that no send ever used cost
+ * nothing) and freed by ptio_uring_destroy, plus 4 bytes per chunk.
  *
  * One reading and one writing task may share a stream, as with
  * ptio_fd.  One descriptor, one stream: a descriptor that already has a
@@ -548,13 +572,15 @@ struct ptio_uring_stream {
 				     closed; oflags: PTIO_FD_NOCLOSE */
 	struct ptio_loop *loop;
 	struct ptio_uring_stream *next_starved; /* waiting for buffers */
+	struct ptio_uring_stream *next_swait;   /* waiting for a chunk */
 	int32_t head, tail;       /* queued buffer ids, -1: none */
 	uint32_t off;             /* bytes of HEAD consumed */
 	uint16_t state;           /* private bits */
 	uint16_t nheld;           /* buffers queued on it */
 	ptio_ssize rend;          /* after the queue: 0, 1 (end), error */
 	ptio_ssize werr;          /* a send's error, or 0 */
-	uint8_t *sbuf;            /* the send buffer (caller memory) */
+	uint8_t *sbuf;            /* the send buffer (caller memory, a
+				     borrowed chunk, or NULL: none) */
 	uint32_t scap;            /* its size */
 	uint32_t soff;            /* bytes of it sent */
 	uint32_t sinflight;       /* end of the send in flight */
@@ -584,11 +610,37 @@ ptio_ssize ptio_uring_set_read_ahead(struct ptio_loop *loop,
 				     unsigned buffers);
 
 /*
+ * ptio_uring_set_send_buffers(loop, count, size) - the send pool that
+ * LOOP's completion streams opened without a send buffer borrow from:
+ * COUNT chunks (1 to 32768; a power of two is not needed) of SIZE bytes
+ * (1 to 1 MiB); 256 chunks of 2 KiB unless this says otherwise.  A
+ * write larger than a chunk goes out in chunk-sized pieces.  Call it
+ * before the first such stream opens.  Returns 0; PTIO_ENOTSUP when
+ * LOOP's backend is not uring; PTIO_EINVAL for a bad count or size;
+ * PTIO_EBUSY once the pool exists.
+ */
+ptio_ssize ptio_uring_set_send_buffers(struct ptio_loop *loop, unsigned count,
+				       size_t size);
+
+/*
+ * ptio_uring_send_buffers_used(loop) - how many of the send pool's
+ * chunks are lent to streams now: those with bytes accepted and not yet
+ * sent, and those kept for a stream that waited (see above).  0 when
+ * LOOP's backend is not uring or no stream has borrowed yet.  A server
+ * may log it, or a test check that idle streams hold none.
+ */
+size_t ptio_uring_send_buffers_used(struct ptio_loop *loop);
+
+/*
  * ptio_uring_stream_open(s, loop, fd, flags, sendbuf, sendcap) - make
  * the connected stream socket FD a completion stream on LOOP and arm its
  * receive (submitted with the loop's next wait).  SENDBUF (SENDCAP
  * bytes, > 0, < 4 GiB) is the send buffer: it must stay valid, and
- * untouched, until the stream is closed.  FLAGS may hold
+ * untouched, until the stream is closed.  SENDBUF NULL with SENDCAP 0:
+ * the stream holds no send buffer and borrows a chunk from the loop's
+ * send pool while it has bytes to send (see above); the pool is made
+ * when the first such stream opens.  One given without the other is
+ * PTIO_EINVAL.  FLAGS may hold
  * PTIO_FD_NOCLOSE.  FD is made non-blocking.  Returns 0, or an error
  * with nothing registered and S closed: PTIO_ENOTSUP when LOOP's
  * backend is not uring (or the kernel lacks provided-buffer rings,
@@ -603,7 +655,8 @@ ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
 
 /* Close S: wake its waiters (PTIO_ECLOSED), give its queued buffers back
  * to the ring, cancel its requests at once (the kernel lets go of the
- * file and of the send buffer before this returns), and close the
+ * file and of the send buffer before this returns), give a borrowed
+ * chunk back to the send pool (or leave its line), and close the
  * descriptor unless PTIO_FD_NOCLOSE.  Bytes accepted but not yet sent
  * are dropped: await ptio_flush first.  Returns 0 or close(2)'s error.
  * Idempotent. */

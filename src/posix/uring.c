@@ -68,6 +68,11 @@
 /* How many of them one stream may hold, received and not consumed, unless
  * ptio_uring_set_read_ahead says otherwise. */
 #define UR_READ_AHEAD 4u
+/* The send chunks that completion streams opened without a send buffer
+ * borrow, unless ptio_uring_set_send_buffers says otherwise: 256 chunks
+ * of 2 KiB. */
+#define UR_SPOOL_COUNT 256u
+#define UR_SPOOL_SIZE  2048u
 
 /* The user data of a cancel request: its own completion is ignored. */
 #define UR_CANCEL UINT64_MAX
@@ -214,6 +219,7 @@ static bool urs_report(struct ptio_uring *u, struct ptio__uring_entry *e,
 		       unsigned kind, const struct io_uring_cqe *cqe);
 static void urs_feed_starved(struct ptio_uring *u);
 static void urs_pool_free(struct ptio_uring *u);
+static void urs_spool_free(struct ptio_uring *u);
 static unsigned urs_silent_sends(struct ptio_uring *u);
 
 /* ---- Reporting completions ------------------------------------------------ */
@@ -578,6 +584,7 @@ static void ur_clear(struct ptio_uring *u)
 	u->gen = 0;
 	u->touched = -1;
 	u->pool = NULL;
+	u->spool = NULL;
 }
 
 /* Set up RING: 0 or a negative errno.  IORING_SETUP_COOP_TASKRUN (5.19)
@@ -614,6 +621,8 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out)
 	u->pool_count = UR_POOL_COUNT;
 	u->pool_size = UR_POOL_SIZE;
 	u->read_ahead = UR_READ_AHEAD;
+	u->spool_count = UR_SPOOL_COUNT;
+	u->spool_size = UR_SPOOL_SIZE;
 	ring = malloc(sizeof(*ring));
 	if (ring == NULL)
 		return PTIO_ENOMEM;
@@ -642,6 +651,7 @@ void ptio_uring_destroy(struct ptio_uring *u)
 		free(u->ring);
 	}
 	urs_pool_free(u);
+	urs_spool_free(u);
 	free(u->who);
 	ur_clear(u);
 }
@@ -686,7 +696,10 @@ void ptio_uring_destroy(struct ptio_uring *u)
 #define URS_RECV    0x1u /* a receive is armed or queued */
 #define URS_SENDING 0x2u /* a send is in flight */
 #define URS_STARVED 0x4u /* on the starved list */
-#define URS_PAUSED  0x8u /* holds its read-ahead: receive stopped */
+#define URS_BORROWS 0x8u /* sends from the send pool's chunks */
+#define URS_SWAIT   0x10u /* waiting for a chunk */
+#define URS_GRANTED 0x20u /* a chunk is kept for its next write */
+#define URS_PAUSED  0x40u /* holds its read-ahead: receive stopped */
 
 struct ptio__uring_link {
 	uint32_t len;  /* bytes the kernel put in the buffer */
@@ -796,6 +809,161 @@ static void urs_pool_free(struct ptio_uring *u)
 	(void)io_uring_unregister_buf_ring(ring_of(u), UR_BGID);
 	urs_unmap(u->pool);
 	u->pool = NULL;
+}
+
+/* ---- Completion streams: the send pool -------------------------------------- */
+
+/* A stream opened without a send buffer of its own (URS_BORROWS) borrows
+ * a chunk from the loop's send pool when a write finds it holding none,
+ * and gives it back when the send of its last accepted byte completes
+ * (or fails), and on close: an idle stream holds no chunk.  The pool is
+ * mapped when the first such stream opens: chunks that are never lent
+ * cost no memory.  The free chunks are a stack of indices, so the chunk
+ * lent next is the one given back last, still in the cache.
+ *
+ * A write that finds no chunk joins the waiting list (FIFO, linked
+ * through the streams) and returns PTIO_WOULD_BLOCK.  A chunk that comes
+ * back is not lent to whoever writes next but promised to the first
+ * waiter (URS_GRANTED, counted in GRANTED), whose WRITABLE is set again
+ * through its source; its next write takes it.  A writer that did not
+ * wait may take a chunk only while nobody waits and more are free than
+ * promised: so no writer is passed over, and a promise holds no memory
+ * until its stream writes.  Invariant: a non-empty list means every free
+ * chunk is promised. */
+
+struct ptio__uring_spool {
+	uint8_t *mem;                 /* COUNT chunks of SIZE bytes */
+	size_t mem_bytes;
+	uint32_t *free;               /* indices of the free chunks, a stack */
+	unsigned count;
+	unsigned nfree;               /* chunks on the stack */
+	unsigned granted;             /* of them, promised to woken waiters */
+	uint32_t size;
+	struct ptio_uring_stream *whead, *wtail; /* waiting for a chunk */
+};
+
+/* Make U's send pool if it has none: 0 or PTIO_ENOMEM. */
+static ptio_ssize urs_spool_make(struct ptio_uring *u)
+{
+	struct ptio__uring_spool *p;
+	unsigned i;
+
+	if (u->spool != NULL)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return PTIO_ENOMEM;
+	p->count = u->spool_count;
+	p->size = (uint32_t)u->spool_size;
+	p->mem_bytes = (size_t)p->count * p->size;
+	p->mem = urs_map(p->mem_bytes);
+	p->free = calloc(p->count, sizeof(*p->free));
+	if (p->mem == MAP_FAILED || p->free == NULL) {
+		if (p->mem != MAP_FAILED)
+			munmap(p->mem, p->mem_bytes);
+		free(p->free);
+		free(p);
+		return PTIO_ENOMEM;
+	}
+	for (i = 0; i < p->count; i++)
+		p->free[i] = p->count - 1 - i;
+	p->nfree = p->count;
+	u->spool = p;
+	return 0;
+}
+
+static void urs_spool_free(struct ptio_uring *u)
+{
+	struct ptio__uring_spool *p = u->spool;
+
+	if (p == NULL)
+		return;
+	munmap(p->mem, p->mem_bytes);
+	free(p->free);
+	free(p);
+	u->spool = NULL;
+}
+
+/* Keep the free chunks for the first waiters, as far as they go, and
+ * wake them (through their sources, so their tasks run as for any other
+ * readiness).  True when it woke one. */
+static bool urs_spool_grant(struct ptio__uring_spool *p)
+{
+	struct ptio_uring_stream *s;
+	bool woke = false;
+
+	while (p->whead != NULL && p->nfree > p->granted) {
+		s = p->whead;
+		p->whead = s->next_swait;
+		if (p->whead == NULL)
+			p->wtail = NULL;
+		s->next_swait = NULL;
+		s->state = (s->state & ~URS_SWAIT) | URS_GRANTED;
+		p->granted++;
+		ptio_source_ready(&s->src, PTIO_WRITABLE);
+		woke = true;
+	}
+	return woke;
+}
+
+/* Lend S a chunk: 0, or PTIO_WOULD_BLOCK with S at the end of the
+ * waiting list (if it was not there already) and WRITABLE cleared. */
+static ptio_ssize urs_borrow(struct ptio__uring_spool *p,
+			     struct ptio_uring_stream *s)
+{
+	if (s->state & URS_GRANTED) {
+		s->state &= ~URS_GRANTED;
+		p->granted--;
+	} else if (p->whead != NULL || p->nfree <= p->granted) {
+		if (!(s->state & URS_SWAIT)) {
+			s->state |= URS_SWAIT;
+			if (p->wtail != NULL)
+				p->wtail->next_swait = s;
+			else
+				p->whead = s;
+			p->wtail = s;
+		}
+		ptio_source_clear(&s->src, PTIO_WRITABLE);
+		return PTIO_WOULD_BLOCK;
+	}
+	s->sbuf = p->mem + (size_t)p->free[--p->nfree] * p->size;
+	s->scap = p->size;
+	return 0;
+}
+
+/* S gives its chunk back (the kernel no longer reads it); the next
+ * waiter gets it.  True when that woke one. */
+static bool urs_lend_back(struct ptio__uring_spool *p,
+			  struct ptio_uring_stream *s)
+{
+	p->free[p->nfree++] = (uint32_t)((size_t)(s->sbuf - p->mem) / p->size);
+	s->sbuf = NULL;
+	s->scap = 0;
+	return urs_spool_grant(p);
+}
+
+/* S, closing, leaves the pool: off the waiting list, its promise passed
+ * on, its chunk given back (its requests are cancelled by now). */
+static void urs_spool_leave(struct ptio__uring_spool *p,
+			    struct ptio_uring_stream *s)
+{
+	struct ptio_uring_stream **pp, *prev = NULL;
+
+	if (s->state & URS_SWAIT) {
+		for (pp = &p->whead; *pp != s; pp = &(*pp)->next_swait)
+			prev = *pp;
+		*pp = s->next_swait;
+		if (p->wtail == s)
+			p->wtail = prev;
+		s->next_swait = NULL;
+	}
+	if (s->state & URS_GRANTED)
+		p->granted--;
+	s->state &= ~(URS_SWAIT | URS_GRANTED);
+	if (s->sbuf != NULL)
+		(void)urs_lend_back(p, s);
+	else
+		(void)urs_spool_grant(p);
 }
 
 static struct ptio_uring_stream *urs_of(struct ptio__uring_entry *e)
@@ -1013,9 +1181,12 @@ static void urs_received(struct ptio_uring *u, struct ptio_uring_stream *s,
 }
 
 /* A completion of S's send, which sent RES bytes or failed.  True when
- * it may wake a task: a writer waits, or the send failed. */
+ * it may wake a task: a writer waits, the send failed, or the chunk S
+ * gives back (all sent) went to a waiting stream. */
 static bool urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
 {
+	bool granted = false;
+
 	s->state &= ~URS_SENDING;
 	if (res == -EAGAIN && s->werr == 0) {
 		/* The socket is full: the same bytes again, waiting for
@@ -1035,8 +1206,11 @@ static bool urs_sent(struct ptio_uring *u, struct ptio_uring_stream *s, int res)
 		else if (urs_send(u, s, false) < 0)
 			s->werr = PTIO_ENOMEM;
 	}
+	if (s->slen == 0 && (s->state & URS_BORROWS))
+		granted = urs_lend_back(u->spool, s);
 	ur_gather(u, (int)s->src.handle, PTIO_WRITABLE);
-	return s->src.waiter[PTIO_SLOT_WRITE] != NULL || s->werr != 0;
+	return s->src.waiter[PTIO_SLOT_WRITE] != NULL || s->werr != 0 ||
+	       granted;
 }
 
 /* A completion of a receive or a send; E is NULL when its stream has
@@ -1065,6 +1239,7 @@ static void urs_set_closed(struct ptio_uring_stream *s, struct ptio_loop *loop)
 	s->src.handle = -1;
 	s->loop = loop;
 	s->next_starved = NULL;
+	s->next_swait = NULL;
 	s->head = s->tail = -1;
 	s->off = s->state = s->nheld = 0;
 	s->rend = s->werr = 0;
@@ -1098,6 +1273,34 @@ ptio_ssize ptio_uring_set_read_ahead(struct ptio_loop *loop, unsigned buffers)
 		return PTIO_EINVAL;
 	ur_of(loop->backend)->read_ahead = buffers;
 	return 0;
+}
+
+ptio_ssize ptio_uring_set_send_buffers(struct ptio_loop *loop, unsigned count,
+				       size_t size)
+{
+	struct ptio_uring *u;
+
+	if (loop->backend->vt != &ur_vt)
+		return PTIO_ENOTSUP;
+	if (count == 0 || count > UR_POOL_MAX_COUNT || size == 0 ||
+	    size > UR_POOL_MAX_SIZE)
+		return PTIO_EINVAL;
+	u = ur_of(loop->backend);
+	if (u->spool != NULL)
+		return PTIO_EBUSY;
+	u->spool_count = count;
+	u->spool_size = size;
+	return 0;
+}
+
+size_t ptio_uring_send_buffers_used(struct ptio_loop *loop)
+{
+	const struct ptio__uring_spool *p;
+
+	if (loop->backend->vt != &ur_vt)
+		return 0;
+	p = ur_of(loop->backend)->spool;
+	return p != NULL ? p->count - p->nfree : 0;
 }
 
 /* FD is a stream socket, made non-blocking: 0 or an error. */
@@ -1160,14 +1363,17 @@ ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
 	urs_set_closed(s, loop);
 	if (loop->backend->vt != &ur_vt)
 		return PTIO_ENOTSUP;
-	if ((flags & ~PTIO_FD_NOCLOSE) != 0 || sendbuf == NULL ||
-	    sendcap == 0 || sendcap > UINT32_MAX)
+	/* SENDBUF and SENDCAP: both given, or neither (borrow). */
+	if ((flags & ~PTIO_FD_NOCLOSE) != 0 ||
+	    (sendbuf == NULL) != (sendcap == 0) || sendcap > UINT32_MAX)
 		return PTIO_EINVAL;
 	r = urs_check_fd(fd);
 	if (r < 0)
 		return r;
 	u = ur_of(loop->backend);
 	r = urs_pool_make(u);
+	if (r == 0 && sendbuf == NULL)
+		r = urs_spool_make(u);
 	if (r < 0)
 		return r;
 	ptio_source_init(&s->src, PTIO_WRITABLE, 0);
@@ -1175,6 +1381,8 @@ ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
 	s->src.oflags = (uint8_t)flags;
 	s->sbuf = sendbuf;
 	s->scap = (uint32_t)sendcap;
+	if (sendbuf == NULL)
+		s->state = URS_BORROWS;
 	r = urs_join(u, s, fd);
 	if (r < 0)
 		urs_set_closed(s, loop);
@@ -1182,7 +1390,8 @@ ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
 }
 
 /* Cancel every request on FD now: the kernel lets go of the file and
- * of the send buffer before the stream's memory may be reused. */
+ * of the send buffer (the stream's, or the chunk it borrowed) before the
+ * stream's memory may be reused or the chunk lent again. */
 static void urs_cancel_all(struct ptio_uring *u, int fd)
 {
 	struct io_uring_sqe *sqe = ur_sqe(u);
@@ -1209,6 +1418,8 @@ ptio_ssize ptio_uring_stream_close(struct ptio_uring_stream *s)
 	while (s->head >= 0)
 		urs_dequeue(u->pool, s);
 	urs_cancel_all(u, fd);
+	if (s->state & URS_BORROWS)
+		urs_spool_leave(u->spool, s);
 	ur_unwatch(u, e);
 	u->nstreams--;
 	e->src = NULL;
@@ -1271,6 +1482,11 @@ static ptio_ssize urs_write(void *self, const void *buf, size_t len)
 		return s->werr;
 	if (len == 0)
 		return 0;
+	if (s->sbuf == NULL) {
+		r = urs_borrow(urs_backend(s)->spool, s);
+		if (r < 0)
+			return r;
+	}
 	room = s->scap - s->slen;
 	if (room == 0) {
 		ptio_source_clear(&s->src, PTIO_WRITABLE);
@@ -1283,6 +1499,8 @@ static ptio_ssize urs_write(void *self, const void *buf, size_t len)
 		r = urs_send(urs_backend(s), s, false);
 		if (r < 0) {
 			s->slen -= n;
+			if (s->slen == 0 && (s->state & URS_BORROWS))
+				(void)urs_lend_back(urs_backend(s)->spool, s);
 			return r;
 		}
 	}
@@ -1331,6 +1549,7 @@ ptio_ssize ptio_uring_init(struct ptio_uring *u, struct ptio_backend **out)
 	u->touched = -1;
 	u->refused = 0;
 	u->pool = NULL;
+	u->spool = NULL;
 	return PTIO_ENOTSUP;
 }
 
@@ -1354,6 +1573,21 @@ ptio_ssize ptio_uring_set_read_ahead(struct ptio_loop *loop, unsigned buffers)
 	(void)loop;
 	(void)buffers;
 	return PTIO_ENOTSUP;
+}
+
+ptio_ssize ptio_uring_set_send_buffers(struct ptio_loop *loop, unsigned count,
+				       size_t size)
+{
+	(void)loop;
+	(void)count;
+	(void)size;
+	return PTIO_ENOTSUP;
+}
+
+size_t ptio_uring_send_buffers_used(struct ptio_loop *loop)
+{
+	(void)loop;
+	return 0;
 }
 
 ptio_ssize ptio_uring_stream_open(struct ptio_uring_stream *s,
