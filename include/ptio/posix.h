@@ -561,6 +561,16 @@ void ptio_uring_destroy(struct ptio_uring *u);
  * first borrowing stream opens (pages that no send ever used cost
  * nothing) and freed by ptio_uring_destroy, plus 4 bytes per chunk.
  *
+ * Peers that stall.  A stream whose peer sends and never reads the
+ * answers keeps its read-ahead of receive buffers and its send chunk
+ * for as long as it stays open: one such peer harms nobody, but with the
+ * defaults 64 of them hold the whole receive pool (256 / 4) and 256 the
+ * whole send pool, and then every stream waits.  A server open to
+ * untrusted peers closes a connection whose writes make no progress for
+ * a while (a deadline on its write, ptio_task_set_deadline), and sizes
+ * the pools for the connections it accepts (ptio_uring_set_buffers,
+ * ptio_uring_set_read_ahead, ptio_uring_set_send_buffers).
+ *
  * One reading and one writing task may share a stream, as with
  * ptio_fd.  One descriptor, one stream: a descriptor that already has a
  * stream on the loop (of either kind) is PTIO_EBUSY.  The members are
