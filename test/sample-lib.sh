@@ -67,7 +67,11 @@ fail() {
 	echo "--- processes"
 	cat "$tmp/procs.log" 2>/dev/null
 	for fl_p in $pids; do
-		if kill -0 "$fl_p" 2>/dev/null; then
+		# A zombie (which this shell may not have reaped yet) has
+		# ended: where /proc says so, it is not taken for running.
+		fl_state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$fl_p/stat" \
+			2>/dev/null)
+		if kill -0 "$fl_p" 2>/dev/null && [ "$fl_state" != Z ]; then
 			echo "pid $fl_p: running"
 		else
 			# Ended on its own: its status is collected now, and
