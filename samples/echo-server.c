@@ -45,9 +45,13 @@
  *
  * Stopping: SIGTERM or SIGINT (or --exit-after N closed connections) stops
  * accepting and lets open connections finish for up to --drain-ms
- * (default 2000).  The exit status is 0 when every connection ended, 3 when
- * some were still open at the drain deadline, 1 on a setup error, 77 when
- * the backend asked for (PTIO_BACKEND) is not available here.
+ * (default 2000).  The stop is said on stdout as it comes: "stop signal
+ * N", "stop exit-after N", or "stop error" when a serving thread failed;
+ * the statistics line, "stats accepted A refused R closed C failed F
+ * overflows O", comes last.  The exit status is 0 when every connection
+ * ended, 3 when some were still open at the drain deadline, 1 on a setup
+ * error, 77 when the backend asked for (PTIO_BACKEND) is not available
+ * here.
  *
  * Signals come into the loop through a signal source (ptio_signals_next)
  * and reach each server through its waker, so an idle server sleeps in
@@ -153,7 +157,7 @@ static SERVER_LOCAL struct {
  * the rest of the server's fixed state. */
 static SERVER_LOCAL uint8_t scratch[64 * 1024];
 
-static void request_stop(void);
+static void request_stop(const char *why, long n);
 static void house_poke(void);
 
 /* ---- Heap measurement ------------------------------------------------- */
@@ -220,7 +224,7 @@ static void conn_ended(ptio_ssize result)
 	if (result < 0 && result != PTIO_ECONNRESET && result != PTIO_EPIPE)
 		srv.failed++;
 	if (opt.exit_after > 0 && srv.closed >= opt.exit_after)
-		request_stop();
+		request_stop("exit-after", (long)opt.exit_after);
 	if (srv.draining && srv.nconns == 0)
 		house_poke();
 }
@@ -793,10 +797,18 @@ static void servers_wake(void)
 	pthread_mutex_unlock(&ctl.lock);
 }
 
-/* Ask every server to stop (any thread). */
-static void request_stop(void)
+/* Ask every server to stop (any thread).  The first request says why on
+ * stdout, "stop WHY N" (N left out when negative): a server that ends
+ * while a test expects it to run then shows what ended it. */
+static void request_stop(const char *why, long n)
 {
-	atomic_store(&ctl.stop, 1);
+	if (atomic_exchange(&ctl.stop, 1) == 0) {
+		if (n >= 0)
+			printf("stop %s %ld\n", why, n);
+		else
+			printf("stop %s\n", why);
+		fflush(stdout);
+	}
 	(void)ptio_waker_wake(&ctl.waker);
 }
 
@@ -817,7 +829,7 @@ static ptio_ssize sig_fn(struct ptio_task *t)
 			atomic_fetch_add(&ctl.report_gen, 1);
 			servers_wake();
 		} else {
-			request_stop();
+			request_stop("signal", (long)r);
 		}
 	}
 	PTIO_END(&t->pt);
@@ -1083,7 +1095,7 @@ static void *server_thread(void *arg)
 	if (status == 0)
 		ref->status = server_run(ref);
 	if (ref->status == 1)
-		request_stop(); /* the others would wait for ever */
+		request_stop("error", -1); /* the others would wait for ever */
 	server_close(ref);
 	atomic_fetch_add(&ctl.ended, 1);
 	(void)ptio_waker_wake(&ctl.waker);
@@ -1284,7 +1296,7 @@ static int serve_threads(void)
 			status = 1;
 	} else {
 		/* Those that did start see the stop when woken. */
-		request_stop();
+		request_stop("error", -1);
 		servers_wake();
 	}
 	for (i = 0; i < started; i++) {

@@ -34,7 +34,7 @@ start --threads 2
 run 30 client /dev/null "$client" --port "$port" --conns 40 --msgs 200 \
 	--size 100 --timeout 20000
 cstatus=$st
-kill -TERM "$spid"
+signal_pid TERM "$spid"
 wait_pid "$spid" 5
 if [ $cstatus -eq 0 ] && [ $st -eq 0 ] &&
    grep -q '^stats accepted 40 refused 0 closed 40 failed 0 ' \
@@ -51,7 +51,7 @@ spawn client /dev/null "$client" --port "$port" --conns 6 --msgs 5 \
 	--hold-idle 2500 --timeout 20000
 cpid=$bgpid
 sleep 1
-kill -INT "$spid"
+signal_pid INT "$spid"
 wait_pid "$spid" 8
 sstatus=$st
 wait_pid "$cpid" 10
@@ -74,8 +74,10 @@ if [ $st -eq 1 ] && grep -q 'listen on' "$tmp/server2.err"; then
 	pass "--threads 2 on a taken port exits 1"
 else
 	fail "--threads 2 on a taken port (status $st)"
+	# Whether the first server still listens there.
+	command -v ss >/dev/null 2>&1 && ss -ltnp "sport = :$taken"
 fi
-kill -TERM "$spid1"
+signal_pid TERM "$spid1"
 wait_pid "$spid1" 5
 
 [ $failures -eq 0 ]

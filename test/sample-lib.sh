@@ -7,13 +7,14 @@
 # It makes the scratch directory $tmp, kills (SIGKILL) whatever spawn
 # started and nobody reaped, and removes $tmp on exit.  It defines:
 #   pass MSG, fail MSG     report a case (fail also shows the outputs kept
-#                          in $tmp/*.err and $tmp/*.out, and counts
-#                          $failures)
+#                          in $tmp/*.err and $tmp/*.out and the process
+#                          log, and counts $failures)
 #   spawn NAME IN CMD...   start CMD in the background, stdin from IN,
 #                          stdout and stderr into new, empty files
 #                          $tmp/NAME.out and $tmp/NAME.err; sets bgpid
 #   wait_pid PID SECONDS   wait for PID to exit; past the deadline kill it
 #                          with SIGKILL; sets st (124: killed)
+#   signal_pid SIG PID     send signal SIG (TERM, INT, ...) to PID
 #   run SECONDS NAME IN CMD...
 #                          spawn, then wait_pid: a command in the
 #                          foreground that cannot hang the test; sets st
@@ -31,9 +32,15 @@
 #                          sets bgpid and port once it listens
 #
 # Every wait here has a deadline: a test may fail, but it never hangs.
+#
+# The process log, $tmp/procs.log, says when each process was started,
+# signalled and reaped, with its status; fail shows it, and whether each
+# process not reaped yet still runs.  A process that ended when nothing
+# here ended it (a server gone before the test stopped it) shows there.
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ptio-$sample_test-test.XXXXXX") || exit 99
 pids=
+collected=  # PID:STATUS of children fail has reaped
 port=
 cleanup() {
 	for p in $pids; do
@@ -46,11 +53,35 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 99' HUP INT TERM
 
+# proc_log MSG: add MSG to the process log, with the time.
+proc_log() {
+	echo "$(date '+%H:%M:%S.%N') $*" >>"$tmp/procs.log"
+}
+
 failures=0
 fail() {
 	echo "FAIL: $*"
 	for f in "$tmp"/*.err "$tmp"/*.out; do
 		[ -s "$f" ] && { echo "--- ${f##*/}"; head -c 3000 "$f"; echo; }
+	done
+	echo "--- processes"
+	cat "$tmp/procs.log" 2>/dev/null
+	for fl_p in $pids; do
+		# A zombie (which this shell may not have reaped yet) has
+		# ended: where /proc says so, it is not taken for running.
+		fl_state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$fl_p/stat" \
+			2>/dev/null)
+		if kill -0 "$fl_p" 2>/dev/null && [ "$fl_state" != Z ]; then
+			echo "pid $fl_p: running"
+		else
+			# Ended on its own: its status is collected now, and
+			# kept for wait_pid (the pid may be recycled).
+			wait "$fl_p"
+			fl_st=$?
+			collected="$collected $fl_p:$fl_st"
+			forget_pid "$fl_p"
+			echo "pid $fl_p: exited, status $fl_st"
+		fi
 	done
 	failures=$((failures + 1))
 }
@@ -80,12 +111,17 @@ spawn() {
 	"$@" <"$sp_in" >"$tmp/$sp_name.out" 2>"$tmp/$sp_name.err" 3>&- 4>&- &
 	bgpid=$!
 	pids="$pids $bgpid"
+	proc_log "pid $bgpid ($sp_name) started: $*"
 }
 
 # kill -0 also succeeds on a child that has exited but is not reaped yet;
 # the shell reaps its children whenever it waits for a foreground command
 # (the sleep), so the loop still ends within one step of the exit.
 wait_pid() {
+	if collected_status "$1"; then
+		st=$cs_st
+		return
+	fi
 	wp_n=0
 	while kill -0 "$1" 2>/dev/null && [ $wp_n -lt $(($2 * 20)) ]; do
 		sleep 0.05
@@ -97,16 +133,44 @@ wait_pid() {
 		kill -KILL "$1" 2>/dev/null
 		wait "$1" 2>/dev/null
 		st=124
+		proc_log "pid $1 killed (SIGKILL) after $2 s"
 	else
 		wait "$1"
 		st=$?
+		proc_log "pid $1 reaped: status $st"
 	fi
 	# Reaped: drop it, so that cleanup never signals a recycled pid.
-	wp_keep=
-	for wp_p in $pids; do
-		[ "$wp_p" = "$1" ] || wp_keep="$wp_keep $wp_p"
+	forget_pid "$1"
+}
+
+forget_pid() {
+	fp_keep=
+	for fp_p in $pids; do
+		[ "$fp_p" = "$1" ] || fp_keep="$fp_keep $fp_p"
 	done
-	pids=$wp_keep
+	pids=$fp_keep
+}
+
+# collected_status PID: succeed, with cs_st set to its status, when fail
+# has reaped PID.
+collected_status() {
+	for cs_c in $collected; do
+		if [ "${cs_c%%:*}" = "$1" ]; then
+			cs_st=${cs_c#*:}
+			return 0
+		fi
+	done
+	return 1
+}
+
+# A process fail has reaped is not signalled: its pid may be another's.
+signal_pid() {
+	if collected_status "$2"; then
+		proc_log "pid $2 not sent SIG$1: it had exited"
+		return 0
+	fi
+	proc_log "pid $2 sent SIG$1"
+	kill -"$1" "$2"
 }
 
 run() {
