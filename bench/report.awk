@@ -233,10 +233,13 @@ END {
 	p("")
 	p("## System calls per message (perf stat)")
 	p("")
+	split(perf_msgs, pm, ",")
 	p("`raw_syscalls:sys_enter` and `page-faults` in the server during " \
-	  "one phase of " perf_msgs " messages on each of 100 connections " \
-	  "(perf enabled and disabled through its control fifo around " \
-	  "exactly that phase).")
+	  "one phase of messages on each of 100 connections (perf enabled " \
+	  "and disabled through its control fifo around exactly that " \
+	  "phase), in two runs, of " pm[1] " and " pm[2] " messages per " \
+	  "connection: the difference of the counts over the difference " \
+	  "of the messages, so that the phase's start and tail cancel out.")
 	p("")
 	p("| server | system calls / message | page faults / message |")
 	p("|---|---|---|")
