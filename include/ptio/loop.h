@@ -296,6 +296,14 @@ struct ptio_loop {
 	size_t scratch_len;
 };
 
+/* TASK's flags byte, and its readiness byte shifted left by 8: the two
+ * adjacent bytes in one word, so that a fast path tests bits of both
+ * with one load. */
+static inline unsigned ptio__task_bits(const struct ptio_task *task)
+{
+	return (unsigned)task->flags | (unsigned)task->readiness << 8;
+}
+
 /* The common case of ptio_task_spend inline in the caller: the running
  * task, with budget left, no deadline and no abort pending, spends one
  * unit.  `(ptio_task_spend)` names the function. */
@@ -303,8 +311,8 @@ static inline ptio_ssize ptio__task_spend_inline(struct ptio_task *task)
 {
 	struct ptio_loop *loop = task->loop;
 
-	if (!(task->readiness & PTIO__TASK_ABORT) &&
-	    !(task->flags & PTIO__TASK_DEADLINE) && loop != NULL &&
+	if (!(ptio__task_bits(task) &
+	      (PTIO__TASK_DEADLINE | PTIO__TASK_ABORT << 8)) && loop != NULL &&
 	    loop->current == task && loop->budget != 0) {
 		loop->budget--;
 		return 0;
@@ -318,9 +326,13 @@ static inline ptio_ssize ptio__task_spend_inline(struct ptio_task *task)
  * on this one source (not in a select, not in a primitive's queue) with
  * no timer armed, and no level-triggered backend must hear of the slot
  * freed.  The task is queued with the readiness; false leaves everything
- * untouched for the function, which does every other case. */
-static inline bool ptio__source_ready_fast(struct ptio_source *src,
-					   unsigned bits)
+ * untouched for the function, which does every other case.  EDGE says
+ * the caller knows SRC is attached to an edge-triggered backend (the
+ * check is constant-folded away).  A task in a select holds u.sel, the
+ * address of a struct ptio_select, which is never a source's: the
+ * u.source test rules it out too. */
+static inline bool ptio__source_ready_fast_x(struct ptio_source *src,
+					     unsigned bits, bool edge)
 {
 	struct ptio_task *t = src->waiter[PTIO_SLOT_READ];
 	unsigned ready = src->ready | bits;
@@ -329,9 +341,9 @@ static inline bool ptio__source_ready_fast(struct ptio_source *src,
 	if (t == NULL || !(bits & PTIO_READABLE) ||
 	    src->waiter[PTIO_SLOT_WRITE] != NULL ||
 	    (src->flags & PTIO__SOURCE_WAITER) ||
-	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
-		    PTIO_SOURCE_BACKEND ||
-	    t->u.source != src || (t->readiness & PTIO__TASK_SELECT) ||
+	    (!edge && (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+			      PTIO_SOURCE_BACKEND) ||
+	    t->u.source != src ||
 	    (t->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED |
 			 PTIO__TASK_RUNNING | PTIO__TASK_TIMER)) !=
 		    PTIO__TASK_ALIVE)
@@ -349,13 +361,28 @@ static inline bool ptio__source_ready_fast(struct ptio_source *src,
 	return true;
 }
 
+static inline bool ptio__source_ready_fast(struct ptio_source *src,
+					   unsigned bits)
+{
+	return ptio__source_ready_fast_x(src, bits, false);
+}
+
 /* ptio_source_ready with its common case inline: for a backend's report
  * of a wait's events (every event of every message passes there); other
  * callers call the function, and keep small. */
 static inline void ptio__source_ready_inline(struct ptio_source *src,
 					     unsigned bits)
 {
-	if (!ptio__source_ready_fast(src, bits))
+	if (!ptio__source_ready_fast_x(src, bits, false))
+		ptio_source_ready(src, bits);
+}
+
+/* The same for an edge-triggered backend's report of a source it
+ * attached (and flagged PTIO_SOURCE_EDGE). */
+static inline void ptio__source_ready_edge_inline(struct ptio_source *src,
+						  unsigned bits)
+{
+	if (!ptio__source_ready_fast_x(src, bits, true))
 		ptio_source_ready(src, bits);
 }
 

@@ -147,8 +147,9 @@ static inline ptio_ssize ptio__wait_source_fast(struct ptio_task *task,
 	ptio_ssize r;
 
 	if (slot > 1u || loop == NULL || loop->current != task ||
-	    loop->budget == 0 || (task->flags & PTIO__TASK_DEADLINE) ||
-	    (task->readiness & PTIO__TASK_ABORT) ||
+	    loop->budget == 0 ||
+	    (ptio__task_bits(task) &
+	     (PTIO__TASK_DEADLINE | PTIO__TASK_ABORT << 8)) ||
 	    (src->flags & PTIO_SOURCE_CLOSED))
 		return PTIO__WAIT_SLOW;
 	r = (ptio_ssize)(src->ready & (interest | PTIO_HUP | PTIO_ERROR));

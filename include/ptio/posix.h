@@ -222,8 +222,9 @@ static inline void ptio__fd_read_done(struct ptio_fd *f, size_t n,
 static inline ptio_ssize ptio__fd_nb_read_inline(struct ptio_fd *f,
 						 void *buf, size_t len)
 {
-	if ((f->src.ready & PTIO_READABLE) && f->src.handle >= 0 &&
-	    len - 1u < PTIO_SSIZE_MAX) {
+	/* A closed stream has neither READABLE nor PTIO_FD_SOCKET (close
+	 * clears them), so these tests imply an open descriptor. */
+	if ((f->src.ready & PTIO_READABLE) && len - 1u < PTIO_SSIZE_MAX) {
 		ssize_t n = read(f->src.handle, buf, len);
 
 		if (n < 0)
@@ -238,8 +239,7 @@ static inline ptio_ssize ptio__fd_nb_read_inline(struct ptio_fd *f,
 static inline ptio_ssize ptio__fd_nb_write_inline(struct ptio_fd *f,
 						  const void *buf, size_t len)
 {
-	if ((f->src.oflags & PTIO_FD_SOCKET) && f->src.handle >= 0 &&
-	    len - 1u < PTIO_SSIZE_MAX) {
+	if ((f->src.oflags & PTIO_FD_SOCKET) && len - 1u < PTIO_SSIZE_MAX) {
 		ssize_t w = send(f->src.handle, buf, len, MSG_NOSIGNAL);
 
 		return w >= 0 ? w : ptio_fd_nb_write_failed(f, buf, len);

@@ -246,9 +246,11 @@ static void run_round(struct ptio_loop *loop)
 		t->flags = (uint8_t)((f & ~(PTIO__TASK_RUNNING | PTIO__TASK_WOKEN |
 					    PTIO__TASK_CANCEL)) |
 				     PTIO__TASK_ALIVE);
+		if (!(f & (PTIO__TASK_CANCEL | PTIO__TASK_WOKEN)))
+			continue; /* the usual case: one test */
 		if (f & PTIO__TASK_CANCEL)
 			ptio_task_cancel(t);
-		else if (f & PTIO__TASK_WOKEN)
+		else
 			ptio_task_wake(t);
 	}
 }

@@ -457,8 +457,8 @@ static void ep_report(struct ptio_epoll *eb, const struct epoll_event *ev,
 
 	if (eb->ngone == 0) {
 		for (i = 0; i < n; i++)
-			ptio__source_ready_inline(ev[i].data.ptr,
-						  ep_readiness(ev[i].events));
+			ptio__source_ready_edge_inline(
+				ev[i].data.ptr, ep_readiness(ev[i].events));
 		return;
 	}
 	for (i = 0; i < n; i++)

@@ -187,6 +187,11 @@ ptio_ssize ptio_fd_close(struct ptio_fd *f)
 		be->vt->detach(be, &f->src);
 	f->src.flags = (uint8_t)(f->src.flags & ~PTIO_SOURCE_BACKEND);
 	f->src.handle = -1;
+	/* Neither a cached READABLE nor PTIO_FD_SOCKET outlives the
+	 * descriptor: the inline read and write of ptio/posix.h test only
+	 * those before they call the system. */
+	f->src.ready = 0;
+	f->src.oflags = (uint8_t)(f->src.oflags & ~PTIO_FD_SOCKET);
 	/* O_NONBLOCK belongs to the open file description, which a dup, a
 	 * parent process or a terminal may share: put it back as it was. */
 	if (f->src.oflags & PTIO_FD_WASBLOCK)
@@ -335,6 +340,11 @@ ptio_ssize (ptio_fd_nb_read)(struct ptio_fd *f, void *buf, size_t len)
 
 ptio_ssize ptio_fd_nb_read_failed(struct ptio_fd *f, void *buf, size_t len)
 {
+	/* Only a READABLE someone reported on a closed stream by hand
+	 * brings the inline read here with no descriptor (close clears
+	 * the cache): the answer is still the closed stream's. */
+	if (f->src.handle < 0)
+		return PTIO_ECLOSED;
 	if (errno == EINTR)
 		return fd_read(f, buf, len);
 	return fd_failed(f, PTIO_READABLE);
@@ -499,6 +509,8 @@ ptio_ssize (ptio_fd_nb_write)(struct ptio_fd *f, const void *buf, size_t len)
 ptio_ssize ptio_fd_nb_write_failed(struct ptio_fd *f, const void *buf,
 				 size_t len)
 {
+	if (f->src.handle < 0)
+		return PTIO_ECLOSED;
 	if (errno == EINTR)
 		return fd_write(f, buf, len);
 	return fd_failed(f, PTIO_WRITABLE);

@@ -255,7 +255,7 @@ static void ur_flush(struct ptio_uring *u)
 
 		u->touched = e->next;
 		e->bits = 0;
-		ptio__source_ready_inline(e->src, bits);
+		ptio__source_ready_edge_inline(e->src, bits);
 	}
 }
 
