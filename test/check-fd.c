@@ -1500,9 +1500,18 @@ START_TEST(test_fd_own_calls_edges)
 	PTIO_CK_OK(ptio_fd_close(&b));
 	PTIO_CK_OK(ptio_fd_close(&rd));
 	ck_assert_int_eq(ptio_fd_nb_write(&wr, "abc", 3), PTIO_EPIPE);
+	a.src.ready |= PTIO_READABLE;
 	PTIO_CK_OK(ptio_fd_close(&a));
+	/* Close forgets the cache and the socket flag, which the inline
+	 * calls test instead of the descriptor... */
+	ck_assert_uint_eq(a.src.ready, 0);
+	ck_assert_uint_eq(a.src.oflags & PTIO_FD_SOCKET, 0);
 	ck_assert_int_eq(ptio_fd_nb_read(&a, buf, sizeof(buf)), PTIO_ECLOSED);
 	ck_assert_int_eq(ptio_fd_nb_write(&a, buf, 1), PTIO_ECLOSED);
+	/* ...and a READABLE reported by hand on the closed stream still
+	 * gets the closed stream's answer. */
+	a.src.ready |= PTIO_READABLE;
+	ck_assert_int_eq(ptio_fd_nb_read(&a, buf, sizeof(buf)), PTIO_ECLOSED);
 	PTIO_CK_OK(ptio_fd_close(&wr));
 }
 END_TEST
