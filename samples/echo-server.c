@@ -4,7 +4,8 @@
  *
  *   echo-server [--port N] [--host ADDR] [--mode ergonomic|scratch|ring]
  *               [--max-conns N] [--report-at N] [--exit-after N]
- *               [--drain-ms MS] [--backend NAME] [--threads N]
+ *               [--drain-ms MS] [--stall-ms MS] [--backend NAME]
+ *               [--threads N]
  *
  * The first line on stdout is "port N" (the port really bound, so
  * --port 0 lets the system pick one), the second "backend NAME": the
@@ -43,12 +44,27 @@
  * sizeof the connection struct, I how many connections are idle, and H
  * what counted the heap (mallinfo2, asan, or none).
  *
+ * Stalled peers: a peer that sends and never reads what comes back would
+ * hold what its echo waits in for as long as it stays connected: its
+ * overflow block in scratch mode, kernel socket buffers in every mode,
+ * and in ring mode its share of the receive and send pools that every
+ * connection draws from (enough such peers, and nobody else is served).
+ * So an echo that the peer has not taken within --stall-ms (default
+ * 10000; 0 turns it off) ends its connection.  The ergonomic and ring connections
+ * are timed tasks whose write carries that deadline (ptio_task_set_
+ * timeout: the wait for the peer's next message has none, so an idle
+ * connection may stay as long as it likes); a scratch connection stays
+ * a plain task, and the housekeeping task aborts those whose overflow
+ * block is older than the limit (ptio_task_abort), so the
+ * memory-sensitive path pays nothing per connection for it.
+ *
  * Stopping: SIGTERM or SIGINT (or --exit-after N closed connections) stops
  * accepting and lets open connections finish for up to --drain-ms
  * (default 2000).  The stop is said on stdout as it comes: "stop signal
  * N", "stop exit-after N", or "stop error" when a serving thread failed;
  * the statistics line, "stats accepted A refused R closed C failed F
- * overflows O", comes last.  The exit status is 0 when every connection
+ * overflows O stalled S", comes last (S: connections ended for stalling,
+ * not counted in F).  The exit status is 0 when every connection
  * ended, 3 when some were still open at the drain deadline, 1 on a setup
  * error, 77 when the backend asked for (PTIO_BACKEND) is not available
  * here.
@@ -113,9 +129,10 @@ static struct {
 	size_t report_at;   /* 0: only on SIGUSR1 */
 	size_t exit_after;  /* 0: run until a signal */
 	uint32_t drain_ms;
+	uint32_t stall_ms;   /* 0: a stalled echo waits for ever */
 	const char *backend; /* NULL: PTIO_BACKEND, or the host's best */
 	unsigned threads;    /* 0: serve on the main thread */
-} opt = { "127.0.0.1", 0, MODE_SCRATCH, 0, 0, 0, 2000, NULL, 0 };
+} opt = { "127.0.0.1", 0, MODE_SCRATCH, 0, 0, 0, 2000, 10000, NULL, 0 };
 
 /* What each serving thread has for itself (with --threads, one copy per
  * thread; without, the main thread's only). */
@@ -145,6 +162,7 @@ static SERVER_LOCAL struct {
 	size_t closed;
 	size_t failed;          /* connections that ended with an error */
 	size_t overflows;       /* scratch writes that fell short */
+	size_t stalled;         /* connections ended for --stall-ms */
 	bool loop_ready;        /* the backend and loop are up */
 	bool listening;         /* the listener is open */
 	bool reported;          /* the --report-at report was printed */
@@ -220,13 +238,27 @@ static void conn_ended(ptio_ssize result)
 {
 	srv.nconns--;
 	srv.closed++;
-	/* A peer that resets or vanishes is not the server's failure. */
-	if (result < 0 && result != PTIO_ECONNRESET && result != PTIO_EPIPE)
+	/* A peer that resets or vanishes is not the server's failure, nor
+	 * one that stalled: its write's deadline passed (or the kernel's
+	 * own retransmission timeout), or the housekeeping task aborted
+	 * its overflow (nothing else aborts a connection). */
+	if (result == PTIO_ETIMEDOUT || result == PTIO_ECANCELED)
+		srv.stalled++;
+	else if (result < 0 && result != PTIO_ECONNRESET &&
+		 result != PTIO_EPIPE)
 		srv.failed++;
 	if (opt.exit_after > 0 && srv.closed >= opt.exit_after)
 		request_stop("exit-after", (long)opt.exit_after);
 	if (srv.draining && srv.nconns == 0)
 		house_poke();
+}
+
+/* Give TT's next waits --stall-ms to make progress (none when it is 0):
+ * around a write, never around the wait for the peer's next message. */
+static void stall_arm(struct ptio_timed_task *tt)
+{
+	if (opt.stall_ms > 0)
+		ptio_task_set_timeout(tt, opt.stall_ms);
 }
 
 /* ---- Connection memory ---------------------------------------------------
@@ -325,7 +357,7 @@ static SERVER_LOCAL struct pool conn_pool;
 /* Everything a connection needs lives here, its buffer included: 4 KiB per
  * connection whether it is busy or idle. */
 struct ergo_conn {
-	struct ptio_task task;  /* plain: it never sleeps */
+	struct ptio_timed_task tt; /* timed: its writes have a deadline */
 	struct ptio_fd fd;
 	struct ptio_op op;   /* state of the read or write_all in progress */
 	size_t len;          /* bytes in buf to echo; must survive write_all */
@@ -336,23 +368,26 @@ struct ergo_conn {
  * end of stream or an error.  Returns 0 or the error. */
 static ptio_ssize ergo_machine(struct ergo_conn *c)
 {
+	ptio_pt *pt = &c->tt.task.pt;
 	ptio_ssize r = 0;
 
-	PTIO_BEGIN(&c->task.pt);
+	PTIO_BEGIN(pt);
 	for (;;) {
 		srv.nidle++;
-		PTIO_AWAIT(&c->task.pt, r, ptio_read(&c->op,
-			   ptio_fd_reader(&c->fd), c->buf, sizeof c->buf));
+		PTIO_AWAIT(pt, r, ptio_read(&c->op, ptio_fd_reader(&c->fd),
+					    c->buf, sizeof c->buf));
 		srv.nidle--;
 		if (r <= 0)
 			break;
 		c->len = (size_t)r;
-		PTIO_AWAIT(&c->task.pt, r, ptio_write_all(&c->op,
+		stall_arm(&c->tt);
+		PTIO_AWAIT(pt, r, ptio_write_all(&c->op,
 			   ptio_fd_writer(&c->fd), c->buf, c->len));
+		ptio_task_clear_deadline(&c->tt);
 		if (r < 0)
 			break;
 	}
-	PTIO_END_WITH(&c->task.pt, r < 0 ? r : 0);
+	PTIO_END_WITH(pt, r < 0 ? r : 0);
 }
 
 /* The task function wraps the machine so that the struct holding the
@@ -360,7 +395,7 @@ static ptio_ssize ergo_machine(struct ergo_conn *c)
  * writing to it (PTIO_END resets the continuation as it returns). */
 static ptio_ssize ergo_task(struct ptio_task *t)
 {
-	struct ergo_conn *c = PTIO_CONTAINER_OF(t, struct ergo_conn, task);
+	struct ergo_conn *c = PTIO_CONTAINER_OF(t, struct ergo_conn, tt.task);
 	ptio_ssize r = ergo_machine(c);
 
 	if (r != PTIO_PENDING) {
@@ -383,8 +418,8 @@ static ptio_ssize ergo_start(int fd)
 		pool_put(&conn_pool, c);
 		return r;
 	}
-	ptio_op_init(&c->op, &c->task);
-	ptio_task_start(&srv.loop, &c->task, ergo_task);
+	ptio_op_init(&c->op, &c->tt.task);
+	ptio_timed_task_start(&srv.loop, &c->tt, ergo_task);
 	return 0;
 }
 
@@ -410,6 +445,8 @@ static ptio_ssize ergo_start(int fd)
 struct overflow {
 	struct overflow *next;         /* the server's list of them */
 	struct scratch_conn *owner;
+	ptio_tick since; /* when the write fell short (--stall-ms) */
+	bool aborted;    /* the owner was aborted for stalling */
 	size_t len;      /* bytes in data */
 	size_t off;      /* bytes of data already written */
 	uint8_t data[];
@@ -456,6 +493,11 @@ static ptio_ssize overflow_keep(struct scratch_conn *c, const uint8_t *buf,
 		return PTIO_ENOMEM;
 	memcpy(o->data, buf, len);
 	o->owner = c;
+	o->since = ptio_loop_now(c->task.loop);
+	o->aborted = false;
+	/* The first one: the housekeeping task starts looking for stalls. */
+	if (overflows == NULL && opt.stall_ms > 0)
+		house_poke();
 	o->len = len;
 	o->off = 0;
 	o->next = overflows;
@@ -596,7 +638,7 @@ static ptio_ssize scratch_start(int fd)
  * pool (opened with no send buffer of its own) and gives back once it
  * is sent, so an idle connection holds neither. */
 struct ring_conn {
-	struct ptio_task task;
+	struct ptio_timed_task tt; /* timed: its writes have a deadline */
 	struct ptio_uring_stream s;
 	struct ptio_op op;
 	const uint8_t *data;  /* the bytes being echoed (in the ring) */
@@ -607,32 +649,37 @@ struct ring_conn {
  * at end of stream, wait until the last echo is sent. */
 static ptio_ssize ring_machine(struct ring_conn *c)
 {
+	ptio_pt *pt = &c->tt.task.pt;
 	ptio_ssize r = 0;
 
-	PTIO_BEGIN(&c->task.pt);
+	PTIO_BEGIN(pt);
 	for (;;) {
 		srv.nidle++;
-		PTIO_AWAIT(&c->task.pt, r, ptio_fill_buf(&c->op,
+		PTIO_AWAIT(pt, r, ptio_fill_buf(&c->op,
 			   ptio_uring_stream_bufread(&c->s), &c->data));
 		srv.nidle--;
 		if (r <= 0)
 			break;
 		c->len = (size_t)r;
-		PTIO_AWAIT(&c->task.pt, r, ptio_write_all(&c->op,
+		stall_arm(&c->tt);
+		PTIO_AWAIT(pt, r, ptio_write_all(&c->op,
 			   ptio_uring_stream_writer(&c->s), c->data, c->len));
+		ptio_task_clear_deadline(&c->tt);
 		if (r < 0)
 			break;
 		ptio_bufread_consume(ptio_uring_stream_bufread(&c->s), c->len);
 	}
-	if (r == 0)
-		PTIO_AWAIT(&c->task.pt, r, ptio_flush(&c->op,
+	if (r == 0) {
+		stall_arm(&c->tt);
+		PTIO_AWAIT(pt, r, ptio_flush(&c->op,
 			   ptio_uring_stream_writer(&c->s)));
-	PTIO_END_WITH(&c->task.pt, r < 0 ? r : 0);
+	}
+	PTIO_END_WITH(pt, r < 0 ? r : 0);
 }
 
 static ptio_ssize ring_task(struct ptio_task *t)
 {
-	struct ring_conn *c = PTIO_CONTAINER_OF(t, struct ring_conn, task);
+	struct ring_conn *c = PTIO_CONTAINER_OF(t, struct ring_conn, tt.task);
 	ptio_ssize r = ring_machine(c);
 
 	if (r != PTIO_PENDING) {
@@ -666,8 +713,8 @@ static ptio_ssize ring_start(int fd)
 		pool_put(&conn_pool, c);
 		return r;
 	}
-	ptio_op_init(&c->op, &c->task);
-	ptio_task_start(&srv.loop, &c->task, ring_task);
+	ptio_op_init(&c->op, &c->tt.task);
+	ptio_timed_task_start(&srv.loop, &c->tt, ring_task);
 	return 0;
 }
 
@@ -756,7 +803,7 @@ struct server_ref {
 	uint16_t port;             /* the port its listener has */
 	char backend[96];          /* its backend's name */
 	/* Its statistics, copied when its loop has ended. */
-	size_t accepted, refused, closed, failed, overflows, nconns;
+	size_t accepted, refused, closed, failed, overflows, stalled, nconns;
 };
 
 /* What the threads share.  The signal source and the main waker belong
@@ -930,15 +977,38 @@ static void house_begin_drain(void)
 	srv.listening = false;
 }
 
+/* Abort the scratch connections whose overflow block is older than
+ * --stall-ms: each one's await returns PTIO_ECANCELED and its task
+ * frees the block and closes the connection.  The list is short (only
+ * connections whose peer stopped reading are on it). */
+static void house_check_stalls(void)
+{
+	ptio_tick now = ptio_loop_now(&srv.loop);
+	struct overflow *o;
+
+	if (opt.stall_ms == 0)
+		return;
+	for (o = overflows; o != NULL; o = o->next) {
+		if (o->aborted ||
+		    ptio_tick_diff(now, o->since) < (int32_t)opt.stall_ms)
+			continue;
+		o->aborted = true;
+		ptio_task_abort(&o->owner->task);
+	}
+}
+
 /* The deadline of the housekeeping task's next wait: the drain's, a
  * short tick while a --report-at report waits for its connections to
- * settle, else none (an idle server sleeps). */
+ * settle, a quarter of --stall-ms while some scratch connection holds
+ * an overflow block, else none (an idle server sleeps). */
 static void house_arm(struct ptio_timed_task *tt)
 {
 	if (srv.draining)
 		ptio_task_set_deadline(tt, srv.drain_until);
 	else if (report_due())
 		ptio_task_set_timeout(tt, HOUSE_TICK);
+	else if (opt.stall_ms > 0 && overflows != NULL)
+		ptio_task_set_timeout(tt, opt.stall_ms / 4 + 1);
 	else
 		ptio_task_clear_deadline(tt);
 }
@@ -957,6 +1027,7 @@ static ptio_ssize house_fn(struct ptio_task *t)
 		if (r < 0 && r != PTIO_ETIMEDOUT)
 			break;
 		house_check_report();
+		house_check_stalls();
 		if (atomic_load(&ctl.stop) && !srv.draining)
 			house_begin_drain();
 		if (srv.draining && srv.nconns == 0)
@@ -1045,6 +1116,7 @@ static int server_run(struct server_ref *ref)
 	ref->closed = srv.closed;
 	ref->failed = srv.failed;
 	ref->overflows = srv.overflows;
+	ref->stalled = srv.stalled;
 	ref->nconns = srv.nconns;
 	if (r < 0) {
 		fprintf(stderr, "echo-server: loop: %s\n", ptio_strerror(r));
@@ -1122,7 +1194,7 @@ static int server_thread_start(size_t i)
 
 static void print_stats(void)
 {
-	size_t a = 0, rf = 0, c = 0, f = 0, o = 0, open = 0, i;
+	size_t a = 0, rf = 0, c = 0, f = 0, o = 0, st = 0, open = 0, i;
 	bool forced = false;
 
 	for (i = 0; i < ctl.nrefs; i++) {
@@ -1131,11 +1203,12 @@ static void print_stats(void)
 		c += ctl.refs[i].closed;
 		f += ctl.refs[i].failed;
 		o += ctl.refs[i].overflows;
+		st += ctl.refs[i].stalled;
 		open += ctl.refs[i].nconns;
 		forced |= ctl.refs[i].status == 3;
 	}
 	printf("stats accepted %zu refused %zu closed %zu failed %zu "
-	       "overflows %zu\n", a, rf, c, f, o);
+	       "overflows %zu stalled %zu\n", a, rf, c, f, o, st);
 	if (forced)
 		printf("drain timed out with %zu connections open\n", open);
 }
@@ -1149,8 +1222,8 @@ static void usage(FILE *to)
 		"[--mode ergonomic|scratch|ring]\n"
 		"                   [--max-conns N] [--report-at N] "
 		"[--exit-after N] [--drain-ms MS]\n"
-		"                   [--backend poll|select|epoll|uring] "
-		"[--threads N]\n");
+		"                   [--stall-ms MS] "
+		"[--backend poll|select|epoll|uring] [--threads N]\n");
 }
 
 /* Parse a decimal option value in [0, MAX] or exit with a message. */
@@ -1180,6 +1253,7 @@ static void parse_args(int argc, char **argv)
 		{ "report-at", required_argument, NULL, 'r' },
 		{ "exit-after", required_argument, NULL, 'x' },
 		{ "drain-ms", required_argument, NULL, 'd' },
+		{ "stall-ms", required_argument, NULL, 's' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1207,6 +1281,9 @@ static void parse_args(int argc, char **argv)
 						   SIZE_MAX);
 		else if (ch == 'd')
 			opt.drain_ms = (uint32_t)parse_num("drain-ms", optarg,
+							   PTIO_TICK_MAX_DELAY);
+		else if (ch == 's')
+			opt.stall_ms = (uint32_t)parse_num("stall-ms", optarg,
 							   PTIO_TICK_MAX_DELAY);
 		else if (ch == 'b')
 			opt.backend = optarg;

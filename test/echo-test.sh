@@ -7,7 +7,8 @@
 # client that reads late while sending more than the socket buffers hold
 # (the scratch server's overflow path; the ring mode, on uring, runs
 # its pool of buffers dry); peers that send and do not read while another
-# is served; --max-conns refusing connections,
+# is served; --stall-ms ending peers that do not read; --max-conns
+# refusing connections,
 # which the client must report as a failure; --exit-after; and a client
 # connecting where nobody listens; and --backend (a name that is no
 # backend is refused).  The echo client bounds itself (--timeout); every
@@ -72,7 +73,7 @@ for mode in scratch ergonomic ring; do
 	if [ $cstatus -eq 0 ] && [ $status -eq 0 ] &&
 	   grep -q '^stats accepted 2 refused 0 closed 2 failed 0 ' "$tmp/server.out" &&
 	   { [ "$mode" != scratch ] ||
-	     ! grep -q ' overflows 0$' "$tmp/server.out"; }; then
+	     ! grep -q ' overflows 0 ' "$tmp/server.out"; }; then
 		pass "$mode: back-pressure, 16 MB per connection"
 	else
 		fail "$mode: back-pressure (client $cstatus, server $status)"
@@ -104,6 +105,34 @@ else
 	fail "ring: flooders that do not read (probe $pstatus," \
 	     "flooders $fstatus, server $status)"
 fi
+
+# 2c. --stall-ms: peers that send 8 MB and read nothing for 2 s stall
+# the echo; the server must end them (stalled 3, not failures) well
+# before they would read, and serve another connection meanwhile.  The
+# flooders, cut off, must fail.  In ring mode on uring a stalled stream
+# holds its share of the shared pools until it is ended; elsewhere ring
+# falls back to ergonomic, whose write carries the same deadline.
+for mode in scratch ring; do
+	start --mode "$mode" --stall-ms 300
+	spawn flooders /dev/null "$client" --port "$port" --conns 3 \
+		--msgs 1 --size 8000000 --read-delay 2000 --timeout 20000
+	fpid=$bgpid
+	sleep 1
+	run 10 probe /dev/null "$client" --port "$port" --conns 5 \
+		--msgs 20 --size 1000 --timeout 2000
+	pstatus=$st
+	wait_pid "$fpid" 30
+	fstatus=$st
+	stop
+	if [ $pstatus -eq 0 ] && [ $fstatus -ne 0 ] && [ $status -eq 0 ] &&
+	   grep -q '^stats accepted 8 refused 0 closed 8 failed 0 .* stalled 3$' \
+		"$tmp/server.out"; then
+		pass "$mode: --stall-ms ends peers that do not read"
+	else
+		fail "$mode: --stall-ms (probe $pstatus, flooders $fstatus," \
+		     "server $status)"
+	fi
+done
 
 # 3. --max-conns: three connections are served, the others are closed at
 # once, and the client must say so with a failure status.  Holding the
