@@ -254,6 +254,43 @@ START_TEST(test_stale_completion_dropped)
 }
 END_TEST
 
+/* Generations are 24 bits and wrap, skipping 0: across the wrap a
+ * stream's own completions still reach it and a stale one is still
+ * dropped. */
+START_TEST(test_generation_wraps)
+{
+	struct ptio_fd a, b, c, d;
+	int afd;
+
+	ur()->gen = 0xFFFFFE;
+	open_socketpair(&a, &b); /* generations 0xFFFFFF and 1 */
+	ck_assert_uint_eq(ur()->gen, 1);
+	afd = ptio_fd_fileno(&a);
+	wait_now();
+	ck_assert_int_eq(write(ptio_fd_fileno(&b), "x", 1), 1);
+	post_completions();
+	ck_assert_uint_gt(io_uring_cq_ready(ring()), 0);
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+	open_socketpair(&c, &d);
+	ck_assert_uint_eq(ur()->gen, 3);
+	ck_assert_int_eq(ptio_fd_fileno(&c), afd);
+	wait_now();
+	ck_assert_uint_eq(c.src.ready & PTIO_READABLE, 0);
+	ck_assert_uint_eq(regs(), 2);
+	ck_assert_int_eq(write(ptio_fd_fileno(&d), "y", 1), 1);
+	wait_now();
+	ck_assert_uint_eq(c.src.ready & PTIO_READABLE, PTIO_READABLE);
+	/* And B's side: D, on B's old number, hears C's data. */
+	ck_assert_int_eq(write(ptio_fd_fileno(&c), "z", 1), 1);
+	wait_now();
+	ck_assert_uint_eq(d.src.ready & PTIO_READABLE, PTIO_READABLE);
+	PTIO_CK_OK(ptio_fd_close(&c));
+	PTIO_CK_OK(ptio_fd_close(&d));
+	ck_assert_uint_eq(regs(), 0);
+}
+END_TEST
+
 /* Closing a stream lets the kernel go of its file at once: the peer
  * sees end of stream before the loop waits again (an armed request
  * holds the file). */
@@ -1449,6 +1486,7 @@ Suite *ptio_test_suite(void)
 	tc = tcase_create("stale");
 	tcase_add_checked_fixture(tc, uring_setup, ptio_test_loop_teardown);
 	tcase_add_test(tc, test_stale_completion_dropped);
+	tcase_add_test(tc, test_generation_wraps);
 	tcase_add_test(tc, test_close_releases_file);
 	suite_add_tcase(s, tc);
 

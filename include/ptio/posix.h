@@ -448,8 +448,9 @@ void ptio_epoll_destroy(struct ptio_epoll *eb);
  * until then.
  *
  * Memory: the ring (its queues are the kernel's, mapped: 256 submission
- * and 4,096 completion entries, about 100 KiB) and a table of 24 bytes
- * per descriptor number up to the highest one opened.  Registrations
+ * and 4,096 completion entries, about 100 KiB) and a table of 16 bytes
+ * per descriptor number up to the highest one opened (its length
+ * doubles as it grows).  Registrations
  * (ptio_loop_registrations) count the open streams that can wait.
  *
  * Without liburing, or where the kernel refuses io_uring (ENOSYS, EPERM:

@@ -98,14 +98,33 @@
 #define UR_SURE    0x4u /* a socket or a pipe: its poll surely waits */
 #define UR_STREAM  0x8u /* a completion stream's (struct ptio_uring_stream) */
 
+/* Generations are 24 bits wide, so that an entry takes 16 bytes (the
+ * table has one per descriptor number, idle connections' included).  A
+ * stale completion comes from a request cancelled before its stream left
+ * and arrives within a wait or two; mistaking it for a current one would
+ * take 2^24 attaches in between. */
+#define UR_GEN_MASK 0xFFFFFFu
+
 /* One descriptor number's entry in the table. */
 struct ptio__uring_entry {
 	struct ptio_source *src; /* NULL: no stream has this number */
-	uint32_t gen;            /* the attach that put SRC here */
 	int32_t next;            /* the next entry with bits to report */
-	uint8_t flags;           /* UR_* */
-	uint8_t bits;            /* readiness gathered from this batch */
+	unsigned gen : 24;       /* the attach that put SRC here */
+	unsigned flags : 4;      /* UR_* */
+	unsigned bits : 4;       /* readiness gathered from this batch */
 };
+PTIO_STATIC_ASSERT(sizeof(void *) != 8 ||
+		   sizeof(struct ptio__uring_entry) == 16,
+		   uring_entry_is_16_bytes);
+
+/* The generation of the next attach: never 0. */
+static uint32_t ur_next_gen(struct ptio_uring *u)
+{
+	u->gen = (u->gen + 1u) & UR_GEN_MASK;
+	if (u->gen == 0)
+		u->gen = 1;
+	return u->gen;
+}
 
 static struct ptio_uring *ur_of(struct ptio_backend *be)
 {
@@ -236,13 +255,14 @@ static void ur_gather(struct ptio_uring *u, int fd, unsigned bits)
 {
 	struct ptio__uring_entry *e = &u->who[fd];
 
+	bits &= PTIO__READINESS;
 	if (bits == 0)
 		return;
 	if (e->bits == 0) {
 		e->next = u->touched;
 		u->touched = fd;
 	}
-	e->bits = (uint8_t)(e->bits | bits);
+	e->bits |= bits;
 }
 
 /* Report what the batch gathered.  The sources are all still attached:
@@ -530,7 +550,7 @@ static ptio_ssize ur_attach(struct ptio_backend *be, struct ptio_source *src)
 		return 0;
 	}
 	e->src = src;
-	e->gen = ++u->gen;
+	e->gen = ur_next_gen(u) & UR_GEN_MASK;
 	e->flags = (S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode)) ? UR_SURE
 								   : 0;
 	r = ur_arm(u, fd);
@@ -1338,7 +1358,7 @@ static ptio_ssize urs_join(struct ptio_uring *u, struct ptio_uring_stream *s,
 	if (e->src != NULL)
 		return PTIO_EBUSY;
 	e->src = &s->src;
-	e->gen = ++u->gen;
+	e->gen = ur_next_gen(u) & UR_GEN_MASK;
 	e->flags = UR_STREAM | UR_SURE;
 	r = urs_arm_recv(u, s);
 	if (r < 0) {
