@@ -343,11 +343,13 @@ static void old_handler(int sig)
 	old_hits++;
 }
 
-/* Close gives each signal its old action back; the mask is untouched. */
+/* Close gives each signal its old action back; the mask is untouched.
+ * SIGHUP's old action is whatever the test inherited (SIG_IGN under
+ * nohup, SIG_DFL otherwise). */
 START_TEST(test_signals_close_restores)
 {
 	static const int sigs[] = { SIGUSR1, SIGHUP };
-	struct sigaction sa, old, now;
+	struct sigaction sa, old, oldhup, now;
 	sigset_t before, after;
 
 	memset(&wt, 0, sizeof wt);
@@ -355,6 +357,7 @@ START_TEST(test_signals_close_restores)
 	sa.sa_handler = old_handler;
 	sigemptyset(&sa.sa_mask);
 	ck_assert_int_eq(sigaction(SIGUSR1, &sa, &old), 0);
+	ck_assert_int_eq(sigaction(SIGHUP, NULL, &oldhup), 0);
 	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &before), 0);
 	old_hits = 0;
 	PTIO_CK_OK(ptio_signals_open(&wt.s, &ptio_test_loop, sigs, 2));
@@ -367,7 +370,7 @@ START_TEST(test_signals_close_restores)
 	ck_assert_int_eq(sigaction(SIGUSR1, NULL, &now), 0);
 	ck_assert_ptr_eq((void *)now.sa_handler, (void *)old_handler);
 	ck_assert_int_eq(sigaction(SIGHUP, NULL, &now), 0);
-	ck_assert_ptr_eq((void *)now.sa_handler, (void *)SIG_DFL);
+	ck_assert_ptr_eq((void *)now.sa_handler, (void *)oldhup.sa_handler);
 	raise(SIGUSR1);
 	ck_assert_int_eq(old_hits, 1);
 	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, NULL, &after), 0);
@@ -385,18 +388,19 @@ START_TEST(test_signals_busy_and_invalid)
 	static const int both[] = { SIGUSR2, SIGUSR1 };
 	static const int bad[] = { SIGUSR2, SIGKILL };
 	struct ptio_signals other;
-	struct sigaction now;
+	struct sigaction was, now;
 
 	memset(&wt, 0, sizeof wt);
+	ck_assert_int_eq(sigaction(SIGUSR2, NULL, &was), 0);
 	PTIO_CK_OK(ptio_signals_open(&wt.s, &ptio_test_loop, one, 1));
 	ck_assert_int_eq(ptio_signals_open(&other, &ptio_test_loop, both, 2),
 			 PTIO_EBUSY);
 	ck_assert_int_eq(sigaction(SIGUSR2, NULL, &now), 0);
-	ck_assert_ptr_eq((void *)now.sa_handler, (void *)SIG_DFL);
+	ck_assert_ptr_eq((void *)now.sa_handler, (void *)was.sa_handler);
 	ck_assert_int_eq(ptio_signals_open(&other, &ptio_test_loop, bad, 2),
 			 PTIO_EINVAL);
 	ck_assert_int_eq(sigaction(SIGUSR2, NULL, &now), 0);
-	ck_assert_ptr_eq((void *)now.sa_handler, (void *)SIG_DFL);
+	ck_assert_ptr_eq((void *)now.sa_handler, (void *)was.sa_handler);
 	/* The first source still has SIGUSR1. */
 	raise(SIGUSR1);
 	ck_assert_int_eq(ptio_signals_nb_next(&wt.s), SIGUSR1);
