@@ -130,14 +130,16 @@ ptio_ssize ptio_wait_source(struct ptio_task *task, struct ptio_source *src,
 #define PTIO__WAIT_SLOW (-(ptio_ssize)PTIO_SSIZE_MAX)
 
 /* The common case of a wait on a source's cache, inline in the caller:
- * the running task, with budget left, no deadline and no abort pending,
- * asks an open source for READ or WRITE.  A cached answer is one
+ * the running task, with no deadline and no abort pending, asks an open
+ * source for READ or WRITE.  A cached answer, with budget left, is one
  * decrement of the budget; otherwise, when the slot is free, the task is
  * not queued already and no level-triggered backend must hear of the
  * waiter (an edge-triggered backend registered the source once; a source
- * of no backend is woken by its owner), the wait is three stores.
- * Anything else is PTIO__WAIT_SLOW: the exported function decides, with
- * every rule of ptio_wait_ready. */
+ * of no backend is woken by its owner), the wait is three stores.  (The
+ * budget is not looked at then: the task suspends either way, where the
+ * function would queue it to poll again next round.)  Anything else is
+ * PTIO__WAIT_SLOW: the exported function decides, with every rule of
+ * ptio_wait_ready. */
 static inline ptio_ssize ptio__wait_source_fast(struct ptio_task *task,
 						struct ptio_source *src,
 						unsigned interest)
@@ -147,25 +149,26 @@ static inline ptio_ssize ptio__wait_source_fast(struct ptio_task *task,
 	ptio_ssize r;
 
 	if (slot > 1u || loop == NULL || loop->current != task ||
-	    loop->budget == 0 ||
 	    (ptio__task_bits(task) &
 	     (PTIO__TASK_DEADLINE | PTIO__TASK_ABORT << 8)) ||
 	    (src->flags & PTIO_SOURCE_CLOSED))
 		return PTIO__WAIT_SLOW;
 	r = (ptio_ssize)(src->ready & (interest | PTIO_HUP | PTIO_ERROR));
-	if (r == 0) {
-		if ((task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
-		    task->u.source != NULL || src->waiter[slot] != NULL ||
-		    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
-			    PTIO_SOURCE_BACKEND)
+	if (r != 0) {
+		if (loop->budget == 0)
 			return PTIO__WAIT_SLOW;
-		src->waiter[slot] = task;
-		task->u.source = src;
-		loop->nwaits++;
-		r = PTIO_PENDING;
+		loop->budget--;
+		return r;
 	}
-	loop->budget--;
-	return r;
+	if ((task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
+	    task->u.source != NULL || src->waiter[slot] != NULL ||
+	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+		    PTIO_SOURCE_BACKEND)
+		return PTIO__WAIT_SLOW;
+	src->waiter[slot] = task;
+	task->u.source = src;
+	loop->nwaits++;
+	return PTIO_PENDING;
 }
 
 /* The macros below make every `ptio_wait_ready(...)` and

@@ -431,19 +431,33 @@ static bool gone_has(struct ptio_epoll *eb, const void *src)
  * sending side (EPOLLRDHUP) or of both (EPOLLHUP), is HUP and READABLE:
  * data sent before it may still be queued, and only a read that returns
  * 0 says the stream has ended.  HUP is what keeps saying so after a
- * short read has cleared READABLE, as this edge is the only report. */
+ * short read has cleared READABLE, as this edge is the only report.
+ *
+ * Every event of every message passes here, so the five low bits (IN,
+ * PRI, OUT, ERR, HUP: Linux's ABI, asserted below) index a table of
+ * their meaning, and only EPOLLRDHUP, above them, is tested apart. */
+#define EP_BITS(e)                                                       \
+	((((e) & 0x01) ? PTIO_READABLE : 0u) |                           \
+	 (((e) & 0x04) ? PTIO_WRITABLE : 0u) |                           \
+	 (((e) & 0x08) ? PTIO_ERROR : 0u) |                              \
+	 (((e) & 0x10) ? PTIO_HUP | PTIO_READABLE : 0u))
+#define EP_BITS4(e) EP_BITS(e), EP_BITS((e) + 1), EP_BITS((e) + 2),      \
+		    EP_BITS((e) + 3)
+#define EP_BITS16(e) EP_BITS4(e), EP_BITS4((e) + 4), EP_BITS4((e) + 8),  \
+		     EP_BITS4((e) + 12)
+static const uint8_t ep_bits[32] = { EP_BITS16(0), EP_BITS16(16) };
+PTIO_STATIC_ASSERT(EPOLLIN == 0x01 && EPOLLPRI == 0x02 && EPOLLOUT == 0x04 &&
+		   EPOLLERR == 0x08 && EPOLLHUP == 0x10 &&
+		   (EPOLLRDHUP & 0x1f) == 0, epoll_low_bits);
+
 static unsigned ep_readiness(uint32_t events)
 {
-	/* IN and ERR are our READABLE and ERROR; OUT is WRITABLE shifted. */
-	unsigned bits = (unsigned)(events & (EPOLLIN | EPOLLERR)) |
-			(unsigned)((events & EPOLLOUT) >> 1);
+	unsigned bits = ep_bits[events & 0x1f];
 
-	if (events & (EPOLLRDHUP | EPOLLHUP))
+	if (events & EPOLLRDHUP)
 		bits |= PTIO_HUP | PTIO_READABLE;
 	return bits;
 }
-PTIO_STATIC_ASSERT(EPOLLIN == PTIO_READABLE && EPOLLERR == PTIO_ERROR &&
-		   EPOLLOUT >> 1 == PTIO_WRITABLE, epoll_bits_are_ours);
 
 /* Report the N events of EV, each to the source it points to, but for
  * those whose source has gone (see "The gone list"), whose list is
