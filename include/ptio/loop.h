@@ -327,6 +327,39 @@ static inline ptio_ssize ptio__task_spend_inline(struct ptio_task *task)
 }
 #define ptio_task_spend(task) ptio__task_spend_inline(task)
 
+/* The common case of the deadline setters inline in the caller: the
+ * running task sets or clears its own deadline (a message's write under
+ * a limit does it twice per message).  Setting one on a task that is not
+ * running calls the function, which wakes a waiting task so it re-arms.
+ * `(ptio_task_set_deadline)` and the others name the functions. */
+static inline void ptio__task_set_deadline_inline(struct ptio_timed_task *tt,
+						  ptio_tick when)
+{
+	if (tt->task.flags & PTIO__TASK_RUNNING) {
+		tt->deadline = when;
+		tt->task.flags |= PTIO__TASK_DEADLINE;
+	} else {
+		(ptio_task_set_deadline)(tt, when);
+	}
+}
+#define ptio_task_set_deadline(tt, when) \
+	ptio__task_set_deadline_inline(tt, when)
+
+static inline void ptio__task_set_timeout_inline(struct ptio_timed_task *tt,
+						 uint32_t ticks)
+{
+	ptio__task_set_deadline_inline(
+		tt, ptio_tick_after(tt->task.loop->now, ticks));
+}
+#define ptio_task_set_timeout(tt, ticks) \
+	ptio__task_set_timeout_inline(tt, ticks)
+
+static inline void ptio__task_clear_deadline_inline(struct ptio_timed_task *tt)
+{
+	tt->task.flags &= (uint8_t)~PTIO__TASK_DEADLINE;
+}
+#define ptio_task_clear_deadline(tt) ptio__task_clear_deadline_inline(tt)
+
 /* The common case of ptio_source_ready, inline in a backend's report: the
  * report answers the read slot's task, the source's only waiter, asleep
  * on this one source (not in a select, not in a primitive's queue) with

@@ -129,7 +129,7 @@ void ptio_task_cancel(struct ptio_task *task)
 
 /* ---- Deadlines ---------------------------------------------------------- */
 
-void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when)
+void (ptio_task_set_deadline)(struct ptio_timed_task *tt, ptio_tick when)
 {
 	tt->deadline = when;
 	tt->task.flags |= PTIO__TASK_DEADLINE;
@@ -138,12 +138,13 @@ void ptio_task_set_deadline(struct ptio_timed_task *tt, ptio_tick when)
 		ptio_task_wake(&tt->task);
 }
 
-void ptio_task_set_timeout(struct ptio_timed_task *tt, uint32_t ticks)
+void (ptio_task_set_timeout)(struct ptio_timed_task *tt, uint32_t ticks)
 {
-	ptio_task_set_deadline(tt, ptio_tick_after(tt->task.loop->now, ticks));
+	(ptio_task_set_deadline)(tt,
+				  ptio_tick_after(tt->task.loop->now, ticks));
 }
 
-void ptio_task_clear_deadline(struct ptio_timed_task *tt)
+void (ptio_task_clear_deadline)(struct ptio_timed_task *tt)
 {
 	tt->task.flags &= (uint8_t)~PTIO__TASK_DEADLINE;
 }
