@@ -290,6 +290,26 @@ START_TEST(test_close_releases_file)
 }
 END_TEST
 
+/* The table grows by an eighth past UR_GROW_STEP entries, not by half:
+ * a descriptor at 700 gets a table of at most 700 + 700 / 8 entries
+ * (doubling would make 1,024). */
+START_TEST(test_table_grows_by_an_eighth)
+{
+	struct ptio_fd a, b, high;
+	int fd;
+
+	open_socketpair(&a, &b);
+	fd = fcntl(ptio_fd_fileno(&a), F_DUPFD_CLOEXEC, 700);
+	ck_assert_int_ge(fd, 700);
+	PTIO_CK_OK(ptio_fd_open(&high, &ptio_test_loop, fd, 0));
+	ck_assert_uint_gt(ur()->nwho, (size_t)fd);
+	ck_assert_uint_le(ur()->nwho, (size_t)fd + 1 + (size_t)(fd + 1) / 8);
+	PTIO_CK_OK(ptio_fd_close(&high));
+	PTIO_CK_OK(ptio_fd_close(&a));
+	PTIO_CK_OK(ptio_fd_close(&b));
+}
+END_TEST
+
 /* ---- Files ---------------------------------------------------------------------- */
 
 /* A regular file and /dev/null: poll never waits on them; always
@@ -1471,6 +1491,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(tc, test_stale_completion_dropped);
 	tcase_add_test(tc, test_generation_wraps);
 	tcase_add_test(tc, test_close_releases_file);
+	tcase_add_test(tc, test_table_grows_by_an_eighth);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("stream");

@@ -450,7 +450,7 @@ void ptio_epoll_destroy(struct ptio_epoll *eb);
  * Memory: the ring (its queues are the kernel's, mapped: 256 submission
  * and 4,096 completion entries, about 100 KiB) and a table of 16 bytes
  * per descriptor number up to the highest one opened (its length
- * doubles as it grows).  Registrations
+ * doubles up to 512 entries, then grows by an eighth).  Registrations
  * (ptio_loop_registrations) count the open streams that can wait.
  *
  * Without liburing, or where the kernel refuses io_uring (ENOSYS, EPERM:

@@ -156,7 +156,12 @@ static uint64_t ur_data(int fd, uint32_t gen)
 
 /* ---- The table ---------------------------------------------------------- */
 
-/* Make the table long enough to hold descriptor FD. */
+/* Make the table long enough to hold descriptor FD.  It doubles up to
+ * UR_GROW_STEP entries, then grows by an eighth: still a constant cost
+ * per attach, but the unused tail every connection pays for is at most
+ * an eighth of the table, not a half (10,100 connections: 10,900
+ * entries of 16 bytes, not 16,384). */
+#define UR_GROW_STEP 512u
 static ptio_ssize ur_grow(struct ptio_uring *u, int fd)
 {
 	size_t want = (size_t)fd + 1, len = u->nwho != 0 ? u->nwho : 64;
@@ -165,7 +170,7 @@ static ptio_ssize ur_grow(struct ptio_uring *u, int fd)
 	if (want > UR_FD_MASK)
 		return PTIO_EINVAL;
 	while (len < want)
-		len *= 2;
+		len += len < UR_GROW_STEP ? len : len / 8;
 	if (len > SIZE_MAX / sizeof(*who))
 		return PTIO_ENOMEM;
 	who = realloc(u->who, len * sizeof(*who));
