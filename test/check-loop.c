@@ -64,6 +64,11 @@ static ptio_ssize call_wait_ready(struct op_task *t)
 			       t->interest);
 }
 
+static ptio_ssize call_wait_source(struct op_task *t)
+{
+	return ptio_wait_source(&t->tt.task, &t->s->src, t->interest);
+}
+
 static ptio_ssize call_sleep(struct op_task *t)
 {
 	return ptio_sleep(&t->op, t->ticks);
@@ -642,6 +647,37 @@ END_TEST
 START_TEST(test_one_report_wakes_both_edge)
 {
 	one_report_two_waiters(true);
+}
+END_TEST
+
+/* A backend that refuses a waiter (the fake one's table is full) makes
+ * the wait fail with its error and leaves no waiter behind: through the
+ * source's own call (its level-backend case) and through the trait
+ * object (the general case). */
+static void wait_refused(op_task_call call)
+{
+	struct script_stream s;
+	struct op_task t;
+	size_t watched = fake_be.nwatched;
+
+	never_ready(&s);
+	memset(&t, 0, sizeof(t));
+	t.s = &s;
+	t.interest = PTIO_READ;
+	fake_be.nwatched = FAKE_MAX_WATCHED;
+	op_task_start(&fake_loop, &t, call);
+	run_nowait();
+	fake_be.nwatched = watched;
+	ck_assert(t.finished);
+	ck_assert_int_eq(t.result, PTIO_ENOSPC);
+	ck_assert_uint_eq(ptio_loop_registrations(&fake_loop), 0);
+	ck_assert(!ptio_source_has_waiters(&s.src));
+}
+
+START_TEST(test_wait_refused_by_backend)
+{
+	wait_refused(call_wait_source);
+	wait_refused(call_wait_ready);
 }
 END_TEST
 
@@ -1355,6 +1391,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(ts, test_source_poll);
 	tcase_add_test(ts, test_source_close_wakes_waiters);
 	tcase_add_test(ts, test_one_report_wakes_both_level);
+	tcase_add_test(ts, test_wait_refused_by_backend);
 	tcase_add_test(ts, test_one_report_wakes_both_edge);
 	suite_add_tcase(s, ts);
 

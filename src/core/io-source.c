@@ -121,9 +121,10 @@ ptio_ssize ptio_source_poll_ready(void *self, struct ptio_task *task,
 
 /* Wake T, which waits in slot I of SRC, delivering READY.  The usual
  * case, a task asleep on this one source with no timer armed (not in a
- * select, not running, not queued), whose backend needs no word of the
- * change, is done here in place: clear its slots, queue it.  Everything
- * else goes through ptio_task_wake, which undoes any wait. */
+ * select, not running, not queued), is done here in place: clear its
+ * slots, tell a level-triggered backend (which stops asking for them),
+ * queue it.  Everything else goes through ptio_task_wake, which undoes
+ * any wait. */
 static inline void wake_one(struct ptio_source *src, struct ptio_task *t,
 			    int i, unsigned ready)
 {
@@ -134,9 +135,7 @@ static inline void wake_one(struct ptio_source *src, struct ptio_task *t,
 	    (t->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED |
 			 PTIO__TASK_RUNNING | PTIO__TASK_TIMER)) !=
 		    PTIO__TASK_ALIVE ||
-	    (src->flags & PTIO__SOURCE_WAITER) ||
-	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
-		    PTIO_SOURCE_BACKEND) {
+	    (src->flags & PTIO__SOURCE_WAITER)) {
 		ptio_task_wake(t);
 		return;
 	}
@@ -146,6 +145,7 @@ static inline void wake_one(struct ptio_source *src, struct ptio_task *t,
 		src->waiter[i ^ 1] = NULL;
 		loop->nwaits--;
 	}
+	(void)backend_update(loop, src); /* removal cannot need memory */
 	ptio__task_enqueue(t);
 }
 

@@ -38,36 +38,82 @@ static PTIO__NOINLINE ptio_ssize wait_ready_slow(struct ptio_task *task, struct 
 	return ptio__wait_until(task, o, interest, false, 0);
 }
 
+/* What ptio__wait_source_fast (ptio/ops.h) leaves to the function most
+ * often: a source of a level-triggered backend (poll, select) with
+ * nothing cached, which the backend must be told of.  The same rules,
+ * without the general case's layers: the running task, with no deadline
+ * and no abort pending, takes a free slot and the backend hears of it.
+ * PTIO__WAIT_SLOW for anything else. */
+static ptio_ssize wait_source_level(struct ptio_task *task,
+				    struct ptio_source *src, unsigned interest)
+{
+	struct ptio_loop *loop = task->loop;
+	unsigned slot = interest - 1u;
+	ptio_ssize r;
+
+	if ((src->flags & (PTIO_SOURCE_CLOSED | PTIO_SOURCE_BACKEND |
+			   PTIO_SOURCE_EDGE)) != PTIO_SOURCE_BACKEND ||
+	    slot > 1u || loop == NULL || loop->current != task ||
+	    (ptio__task_bits(task) &
+	     (PTIO__TASK_DEADLINE | PTIO__TASK_ABORT << 8)) ||
+	    (src->ready & (interest | PTIO_HUP | PTIO_ERROR)) ||
+	    (task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
+	    task->u.source != NULL || src->waiter[slot] != NULL)
+		return PTIO__WAIT_SLOW;
+	src->waiter[slot] = task;
+	task->u.source = src;
+	loop->nwaits++;
+	r = loop->backend->vt->update(loop->backend, src);
+	if (r < 0) {
+		ptio__source_unwait(src, task);
+		return r;
+	}
+	return PTIO_PENDING;
+}
+
+/* The general case of a wait on a source's cache. */
+static ptio_ssize wait_source_general(struct ptio_task *task,
+				      struct ptio_source *src,
+				      unsigned interest)
+{
+	static const struct ptio_ready_vt source_ready_vt = {
+		ptio_source_poll_ready
+	};
+	struct ptio_ready o;
+
+	o.self = src;
+	o.vt = &source_ready_vt;
+	return wait_ready_slow(task, o, interest);
+}
+
+/* A wait on a source's cache, in the function.  The inline fast path
+ * usually failed just before, so the level case is tried first. */
+static ptio_ssize wait_source(struct ptio_task *task, struct ptio_source *src,
+			      unsigned interest)
+{
+	ptio_ssize r = wait_source_level(task, src, interest);
+
+	if (r == PTIO__WAIT_SLOW)
+		r = ptio__wait_source_fast(task, src, interest);
+	if (r == PTIO__WAIT_SLOW)
+		r = wait_source_general(task, src, interest);
+	return r;
+}
+
 /* Every wait comes here when ptio__wait_source_fast cannot answer, and a
  * wait on a source's cache takes that fast path first (ptio/ops.h). */
 ptio_ssize (ptio_wait_ready)(struct ptio_task *task, struct ptio_ready o,
 			     unsigned interest)
 {
-	if (o.vt->poll_ready == ptio_source_poll_ready) {
-		ptio_ssize r = ptio__wait_source_fast(task, o.self, interest);
-
-		if (r != PTIO__WAIT_SLOW)
-			return r;
-	}
+	if (o.vt->poll_ready == ptio_source_poll_ready)
+		return wait_source(task, o.self, interest);
 	return wait_ready_slow(task, o, interest);
 }
-
-/* A source's cache as a trait object, for the general case. */
-static const struct ptio_ready_vt source_ready_vt = {
-	ptio_source_poll_ready
-};
 
 ptio_ssize (ptio_wait_source)(struct ptio_task *task, struct ptio_source *src,
 			      unsigned interest)
 {
-	struct ptio_ready o;
-	ptio_ssize r = ptio__wait_source_fast(task, src, interest);
-
-	if (r != PTIO__WAIT_SLOW)
-		return r;
-	o.self = src;
-	o.vt = &source_ready_vt;
-	return wait_ready_slow(task, o, interest);
+	return wait_source(task, src, interest);
 }
 
 ptio_ssize ptio_ready(struct ptio_op *op, struct ptio_ready o,
