@@ -363,13 +363,13 @@ static inline void ptio__task_clear_deadline_inline(struct ptio_timed_task *tt)
 /* The common case of ptio_source_ready, inline in a backend's report: the
  * report answers the read slot's task, the source's only waiter, asleep
  * on this one source (not in a select, not in a primitive's queue) with
- * no timer armed, and no level-triggered backend must hear of the slot
- * freed.  The task is queued with the readiness; false leaves everything
- * untouched for the function, which does every other case.  EDGE says
- * the caller knows SRC is attached to an edge-triggered backend (the
- * check is constant-folded away).  A task in a select holds u.sel, the
- * address of a struct ptio_select, which is never a source's: the
- * u.source test rules it out too. */
+ * no timer armed.  The task is queued with the readiness, and a
+ * level-triggered backend hears of the slot freed (it stops asking for
+ * it); false leaves everything untouched for the function, which does
+ * every other case.  EDGE says the caller knows SRC is attached to an
+ * edge-triggered backend (the check is constant-folded away).  A task in
+ * a select holds u.sel, the address of a struct ptio_select, which is
+ * never a source's: the u.source test rules it out too. */
 static inline bool ptio__source_ready_fast_x(struct ptio_source *src,
 					     unsigned bits, bool edge)
 {
@@ -380,8 +380,6 @@ static inline bool ptio__source_ready_fast_x(struct ptio_source *src,
 	if (t == NULL || !(bits & PTIO_READABLE) ||
 	    src->waiter[PTIO_SLOT_WRITE] != NULL ||
 	    (src->flags & PTIO__SOURCE_WAITER) ||
-	    (!edge && (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
-			      PTIO_SOURCE_BACKEND) ||
 	    t->u.source != src ||
 	    (t->flags & (PTIO__TASK_ALIVE | PTIO__TASK_QUEUED |
 			 PTIO__TASK_RUNNING | PTIO__TASK_TIMER)) !=
@@ -397,6 +395,9 @@ static inline bool ptio__source_ready_fast_x(struct ptio_source *src,
 	*loop->run_tail = t;
 	loop->run_tail = &t->u.next;
 	t->flags |= PTIO__TASK_QUEUED;
+	if (!edge && (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+			     PTIO_SOURCE_BACKEND) /* a removal needs no memory */
+		(void)loop->backend->vt->update(loop->backend, src);
 	return true;
 }
 
