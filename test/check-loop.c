@@ -681,6 +681,77 @@ START_TEST(test_wait_refused_by_backend)
 }
 END_TEST
 
+/* In a loop set to one unit of budget per activation: spend it in the
+ * task's first activation, then wait on the source's cache, or through
+ * the stream's own poll_ready. */
+static ptio_ssize spend_first(struct op_task *t)
+{
+	return t->runs == 1 ? ptio_task_spend(&t->tt.task) : 0;
+}
+
+static ptio_ssize call_spent_wait_source(struct op_task *t)
+{
+	ptio_ssize r = spend_first(t);
+
+	return r != 0 ? r : ptio_wait_source(&t->tt.task, &t->s->src,
+					     t->interest);
+}
+
+static ptio_ssize call_spent_wait_ready(struct op_task *t)
+{
+	ptio_ssize r = spend_first(t);
+
+	return r != 0 ? r : ptio_wait_ready(&t->tt.task,
+					    script_stream_ready(t->s),
+					    t->interest);
+}
+
+/* The budget on a wait that suspends (ptio/ops.h): on a source's cache,
+ * the wait takes its slot with the budget spent, and the task sleeps
+ * until the source is ready; through a stream's own poll_ready (the
+ * general case) it yields instead, unpolled, and waits in the next
+ * activation.  Either way the task suspends. */
+START_TEST(test_suspending_wait_budget)
+{
+	struct script_stream s;
+	struct op_task t;
+
+	ptio_loop_set_budget(&fake_loop, 1);
+	never_ready(&s);
+	memset(&t, 0, sizeof(t));
+	t.s = &s;
+	t.interest = PTIO_READ;
+	op_task_start(&fake_loop, &t, call_spent_wait_source);
+	run_nowait();
+	ck_assert_ptr_eq(s.src.waiter[PTIO_SLOT_READ], &t.tt.task);
+	ck_assert(fake_backend_watches(&fake_be, &s.src));
+	run_nowait();
+	ck_assert_int_eq(t.runs, 1); /* asleep, not queued */
+	ptio_source_ready(&s.src, PTIO_READABLE);
+	run_nowait();
+	ck_assert(t.finished);
+	ck_assert_int_eq(t.result, PTIO_READABLE);
+	ck_assert_int_eq(t.runs, 2);
+
+	never_ready(&s);
+	memset(&t, 0, sizeof(t));
+	t.s = &s;
+	t.interest = PTIO_READ;
+	op_task_start(&fake_loop, &t, call_spent_wait_ready);
+	run_nowait();
+	ck_assert_ptr_null(s.src.waiter[PTIO_SLOT_READ]);
+	ck_assert_uint_eq(s.polls, 0);
+	run_nowait();
+	ck_assert_int_eq(t.runs, 2); /* queued, run again */
+	ck_assert_uint_eq(s.polls, 1);
+	ck_assert_ptr_eq(s.src.waiter[PTIO_SLOT_READ], &t.tt.task);
+	ptio_source_ready(&s.src, PTIO_READABLE);
+	run_nowait();
+	ck_assert(t.finished);
+	ck_assert_int_eq(t.result, PTIO_READABLE);
+}
+END_TEST
+
 /* ---- Timers -------------------------------------------------------------------- */
 
 /* A timed task that sleeps, then records when, and in which order, it
@@ -1392,6 +1463,7 @@ Suite *ptio_test_suite(void)
 	tcase_add_test(ts, test_source_close_wakes_waiters);
 	tcase_add_test(ts, test_one_report_wakes_both_level);
 	tcase_add_test(ts, test_wait_refused_by_backend);
+	tcase_add_test(ts, test_suspending_wait_budget);
 	tcase_add_test(ts, test_one_report_wakes_both_edge);
 	suite_add_tcase(s, ts);
 

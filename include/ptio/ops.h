@@ -126,17 +126,28 @@ ptio_ssize ptio_wait_ready(struct ptio_task *task, struct ptio_ready o,
 ptio_ssize ptio_wait_source(struct ptio_task *task, struct ptio_source *src,
 			    unsigned interest);
 
-/* What ptio__wait_source_fast returns when the call must decide. */
+/* What ptio__wait_source_fast returns when the call must decide, and
+ * when ptio_source_wait_level must finish the wait. */
 #define PTIO__WAIT_SLOW (-(ptio_ssize)PTIO_SSIZE_MAX)
+#define PTIO__WAIT_LEVEL (-(ptio_ssize)PTIO_SSIZE_MAX + 1)
+
+/* The rest of a wait that ptio__wait_source_fast below found to be the
+ * common case on a level-triggered backend (poll, select): TASK takes
+ * slot SLOT of SRC and the backend hears of it.  PTIO_PENDING, or the
+ * backend's error with the slot left free.  Exported for that code
+ * only: it trusts every check the inline code made. */
+ptio_ssize ptio_source_wait_level(struct ptio_task *task,
+				  struct ptio_source *src, unsigned slot);
 
 /* The common case of a wait on a source's cache, inline in the caller:
  * the running task, with no deadline and no abort pending, asks an open
  * source for READ or WRITE.  A cached answer, with budget left, is one
- * decrement of the budget; otherwise, when the slot is free, the task is
- * not queued already and no level-triggered backend must hear of the
- * waiter (an edge-triggered backend registered the source once; a source
- * of no backend is woken by its owner), the wait is three stores.  (The
- * budget is not looked at then: the task suspends either way, where the
+ * decrement of the budget; otherwise, when the slot is free and the task
+ * is not queued already, the wait is three stores (an edge-triggered
+ * backend registered the source once; a source of no backend is woken
+ * by its owner); a level-triggered backend must hear of the waiter too,
+ * which PTIO__WAIT_LEVEL leaves to ptio_source_wait_level.  (The budget
+ * is not looked at then: the task suspends either way, where the
  * function would queue it to poll again next round.)  Anything else is
  * PTIO__WAIT_SLOW: the exported function decides, with every rule of
  * ptio_wait_ready. */
@@ -161,10 +172,11 @@ static inline ptio_ssize ptio__wait_source_fast(struct ptio_task *task,
 		return r;
 	}
 	if ((task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
-	    task->u.source != NULL || src->waiter[slot] != NULL ||
-	    (src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
-		    PTIO_SOURCE_BACKEND)
+	    task->u.source != NULL || src->waiter[slot] != NULL)
 		return PTIO__WAIT_SLOW;
+	if ((src->flags & (PTIO_SOURCE_BACKEND | PTIO_SOURCE_EDGE)) ==
+	    PTIO_SOURCE_BACKEND)
+		return PTIO__WAIT_LEVEL;
 	src->waiter[slot] = task;
 	task->u.source = src;
 	loop->nwaits++;
@@ -179,9 +191,11 @@ static inline ptio_ssize ptio__wait_ready_inline(struct ptio_task *task,
 						 unsigned interest)
 {
 	if (o.vt->poll_ready == ptio_source_poll_ready) {
-		ptio_ssize r = ptio__wait_source_fast(
-			task, (struct ptio_source *)o.self, interest);
+		struct ptio_source *src = (struct ptio_source *)o.self;
+		ptio_ssize r = ptio__wait_source_fast(task, src, interest);
 
+		if (r == PTIO__WAIT_LEVEL)
+			return ptio_source_wait_level(task, src, interest - 1u);
 		if (r != PTIO__WAIT_SLOW)
 			return r;
 	}
@@ -196,6 +210,8 @@ static inline ptio_ssize ptio__wait_source_inline(struct ptio_task *task,
 {
 	ptio_ssize r = ptio__wait_source_fast(task, src, interest);
 
+	if (r == PTIO__WAIT_LEVEL)
+		return ptio_source_wait_level(task, src, interest - 1u);
 	return r != PTIO__WAIT_SLOW ? r : (ptio_wait_source)(task, src,
 							    interest);
 }

@@ -38,28 +38,15 @@ static PTIO__NOINLINE ptio_ssize wait_ready_slow(struct ptio_task *task, struct 
 	return ptio__wait_until(task, o, interest, false, 0);
 }
 
-/* What ptio__wait_source_fast (ptio/ops.h) leaves to the function most
- * often: a source of a level-triggered backend (poll, select) with
- * nothing cached, which the backend must be told of.  The same rules,
- * without the general case's layers: the running task, with no deadline
- * and no abort pending, takes a free slot and the backend hears of it.
- * PTIO__WAIT_SLOW for anything else. */
-static ptio_ssize wait_source_level(struct ptio_task *task,
-				    struct ptio_source *src, unsigned interest)
+/* A level-triggered backend's source with nothing cached, which the
+ * backend must be told of: the inline wait (ptio/ops.h) checked the rest
+ * of the rules. */
+ptio_ssize ptio_source_wait_level(struct ptio_task *task,
+				  struct ptio_source *src, unsigned slot)
 {
 	struct ptio_loop *loop = task->loop;
-	unsigned slot = interest - 1u;
 	ptio_ssize r;
 
-	if ((src->flags & (PTIO_SOURCE_CLOSED | PTIO_SOURCE_BACKEND |
-			   PTIO_SOURCE_EDGE)) != PTIO_SOURCE_BACKEND ||
-	    slot > 1u || loop == NULL || loop->current != task ||
-	    (ptio__task_bits(task) &
-	     (PTIO__TASK_DEADLINE | PTIO__TASK_ABORT << 8)) ||
-	    (src->ready & (interest | PTIO_HUP | PTIO_ERROR)) ||
-	    (task->flags & (PTIO__TASK_QUEUED | PTIO__TASK_WOKEN)) ||
-	    task->u.source != NULL || src->waiter[slot] != NULL)
-		return PTIO__WAIT_SLOW;
 	src->waiter[slot] = task;
 	task->u.source = src;
 	loop->nwaits++;
@@ -86,15 +73,15 @@ static ptio_ssize wait_source_general(struct ptio_task *task,
 	return wait_ready_slow(task, o, interest);
 }
 
-/* A wait on a source's cache, in the function.  The inline fast path
- * usually failed just before, so the level case is tried first. */
+/* A wait on a source's cache, in the function: the fast path once more
+ * (a trait object's wait comes here first), then the general case. */
 static ptio_ssize wait_source(struct ptio_task *task, struct ptio_source *src,
 			      unsigned interest)
 {
-	ptio_ssize r = wait_source_level(task, src, interest);
+	ptio_ssize r = ptio__wait_source_fast(task, src, interest);
 
-	if (r == PTIO__WAIT_SLOW)
-		r = ptio__wait_source_fast(task, src, interest);
+	if (r == PTIO__WAIT_LEVEL)
+		return ptio_source_wait_level(task, src, interest - 1u);
 	if (r == PTIO__WAIT_SLOW)
 		r = wait_source_general(task, src, interest);
 	return r;
