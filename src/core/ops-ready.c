@@ -73,8 +73,9 @@ static ptio_ssize wait_source_general(struct ptio_task *task,
 	return wait_ready_slow(task, o, interest);
 }
 
-/* A wait on a source's cache, in the function: the fast path once more
- * (a trait object's wait comes here first), then the general case. */
+/* A wait on a source's cache, in the function: the fast path (which
+ * the inline code tried already, but a caller may name the function),
+ * then the general case. */
 static ptio_ssize wait_source(struct ptio_task *task, struct ptio_source *src,
 			      unsigned interest)
 {
