@@ -47,6 +47,17 @@ static void never_ready(struct script_stream *s)
 	ptio_source_clear(&s->src, PTIO_READABLE | PTIO_WRITABLE);
 }
 
+/* Start T, fresh, on a fresh never-ready S: CALL awaited for READ. */
+static void start_reader(struct op_task *t, struct script_stream *s,
+			 op_task_call call)
+{
+	never_ready(s);
+	memset(t, 0, sizeof(*t));
+	t->s = s;
+	t->interest = PTIO_READ;
+	op_task_start(&fake_loop, t, call);
+}
+
 static ptio_ssize call_ready(struct op_task *t)
 {
 	return ptio_ready(&t->op, script_stream_ready(t->s), t->interest);
@@ -309,11 +320,7 @@ START_TEST(test_wake_waiting_task_repolls)
 	struct op_task t;
 	unsigned long polls;
 
-	never_ready(&s);
-	memset(&t, 0, sizeof(t));
-	t.s = &s;
-	t.interest = PTIO_READ;
-	op_task_start(&fake_loop, &t, call_ready);
+	start_reader(&t, &s, call_ready);
 	run_nowait();
 	ck_assert_ptr_eq(s.src.waiter[PTIO_SLOT_READ], &t.tt.task);
 	ck_assert_uint_eq(ptio_loop_registrations(&fake_loop), 2);
@@ -660,12 +667,8 @@ static void wait_refused(op_task_call call)
 	struct op_task t;
 	size_t watched = fake_be.nwatched;
 
-	never_ready(&s);
-	memset(&t, 0, sizeof(t));
-	t.s = &s;
-	t.interest = PTIO_READ;
 	fake_be.nwatched = FAKE_MAX_WATCHED;
-	op_task_start(&fake_loop, &t, call);
+	start_reader(&t, &s, call);
 	run_nowait();
 	fake_be.nwatched = watched;
 	ck_assert(t.finished);
@@ -717,11 +720,7 @@ START_TEST(test_suspending_wait_budget)
 	struct op_task t;
 
 	ptio_loop_set_budget(&fake_loop, 1);
-	never_ready(&s);
-	memset(&t, 0, sizeof(t));
-	t.s = &s;
-	t.interest = PTIO_READ;
-	op_task_start(&fake_loop, &t, call_spent_wait_source);
+	start_reader(&t, &s, call_spent_wait_source);
 	run_nowait();
 	ck_assert_ptr_eq(s.src.waiter[PTIO_SLOT_READ], &t.tt.task);
 	ck_assert(fake_backend_watches(&fake_be, &s.src));
@@ -733,11 +732,7 @@ START_TEST(test_suspending_wait_budget)
 	ck_assert_int_eq(t.result, PTIO_READABLE);
 	ck_assert_int_eq(t.runs, 2);
 
-	never_ready(&s);
-	memset(&t, 0, sizeof(t));
-	t.s = &s;
-	t.interest = PTIO_READ;
-	op_task_start(&fake_loop, &t, call_spent_wait_ready);
+	start_reader(&t, &s, call_spent_wait_ready);
 	run_nowait();
 	ck_assert_ptr_null(s.src.waiter[PTIO_SLOT_READ]);
 	ck_assert_uint_eq(s.polls, 0);
