@@ -270,37 +270,38 @@ uint8_t peer_buf[PEER_BUF_SIZE];
 /* What a client did not take of an echo.  Rare (a client that does not
  * read its echoes), so kept in one list searched by descriptor rather
  * than behind a pointer in every connection. */
-struct overflow {
-	struct overflow *next;
+struct peer_overflow {
+	struct peer_overflow *next;
 	int fd;
 	size_t len;   /* bytes in data */
 	size_t off;   /* bytes of data already written */
 	uint8_t data[];
 };
 
-static struct overflow *overflows;
+struct peer_overflow *peer__overflows;
 
-static struct overflow **overflow_of(int fd)
+static struct peer_overflow **overflow_of(int fd)
 {
-	struct overflow **p;
+	struct peer_overflow **p;
 
-	for (p = &overflows; *p != NULL; p = &(*p)->next)
+	for (p = &peer__overflows; *p != NULL; p = &(*p)->next)
 		if ((*p)->fd == fd)
 			return p;
 	return NULL;
 }
 
-int peer_overflow_pending(int fd)
+int peer__overflow_has(int fd)
 {
-	return overflows != NULL && overflow_of(fd) != NULL;
+	return overflow_of(fd) != NULL;
 }
 
 void peer_overflow_drop(int fd)
 {
-	struct overflow **p = overflows != NULL ? overflow_of(fd) : NULL;
+	struct peer_overflow **p =
+		peer__overflows != NULL ? overflow_of(fd) : NULL;
 
 	if (p != NULL) {
-		struct overflow *o = *p;
+		struct peer_overflow *o = *p;
 
 		*p = o->next;
 		free(o);
@@ -308,9 +309,9 @@ void peer_overflow_drop(int fd)
 }
 
 /* Keep BUF[0..LEN) for FD; 0 or -1 (ENOMEM). */
-static int overflow_keep(int fd, const uint8_t *buf, size_t len)
+int peer__overflow_keep(int fd, const uint8_t *buf, size_t len)
 {
-	struct overflow *o = malloc(sizeof *o + len);
+	struct peer_overflow *o = malloc(sizeof *o + len);
 
 	if (o == NULL)
 		return -1;
@@ -318,15 +319,15 @@ static int overflow_keep(int fd, const uint8_t *buf, size_t len)
 	o->fd = fd;
 	o->len = len;
 	o->off = 0;
-	o->next = overflows;
-	overflows = o;
+	o->next = peer__overflows;
+	peer__overflows = o;
 	peer_stats.overflows++;
 	return 0;
 }
 
 int peer_overflow_drain(int fd)
 {
-	struct overflow *o = *overflow_of(fd);
+	struct peer_overflow *o = *overflow_of(fd);
 	ssize_t w = send(fd, o->data + o->off, o->len - o->off,
 			 MSG_NOSIGNAL);
 
@@ -337,23 +338,4 @@ int peer_overflow_drain(int fd)
 		return 0;
 	peer_overflow_drop(fd);
 	return 1;
-}
-
-ssize_t peer_echo(int fd)
-{
-	ssize_t n = read(fd, peer_buf, sizeof peer_buf);
-	ssize_t w;
-
-	if (n <= 0)
-		return n;
-	/* MSG_NOSIGNAL: a client that went away is an EPIPE here, not a
-	 * signal that kills the server. */
-	w = send(fd, peer_buf, (size_t)n, MSG_NOSIGNAL);
-	if (w < 0 && errno != EAGAIN)
-		return -1;
-	if (w < 0)
-		w = 0;
-	if (w < n && overflow_keep(fd, peer_buf + w, (size_t)(n - w)) < 0)
-		return -1;
-	return n;
 }
