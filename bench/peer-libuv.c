@@ -4,15 +4,17 @@
  *   peer-libuv [--port N] [--host ADDR] [--report-at N]
  *
  * (the options, the reports and the exit status are peer.h's).  Written
- * the way libuv's guide writes its TCP echo server: a uv_tcp_t listener,
- * a heap-allocated uv_tcp_t per connection, uv_read_start with an alloc
- * callback that mallocs the size libuv suggests, and a uv_write per read
- * whose request owns the buffer and frees it in the write callback.
- * libuv calls the alloc callback only once the socket is readable, so an
- * idle connection holds its handle (and libuv's per-descriptor slot) but
- * no buffer; a message costs a malloc and a free of the buffer and of the
- * write request.  uv_signal_t handles turn SIGTERM into a stop and SIGUSR1
- * into the heap report.
+ * the way libuv's documentation has it: a uv_tcp_t listener, a
+ * heap-allocated uv_tcp_t per connection, uv_read_start with an alloc
+ * callback that hands out the one shared buffer (libuv calls it only
+ * once the socket is readable, and the bytes are used before the next
+ * read), and an echo that tries uv_try_write first, as uv.h suggests for
+ * a write that will probably complete at once, and queues only what the
+ * socket did not take as a uv_write of a copy, whose request owns the
+ * bytes and frees them in the write callback.  So a message costs no
+ * malloc unless a client falls behind, and an idle connection holds its
+ * handle (and libuv's per-descriptor slot) but no buffer.  uv_signal_t
+ * handles turn SIGTERM into a stop and SIGUSR1 into the heap report.
  *
  * Divided into: connections, accepting, stopping and signals, and main.
  */
@@ -61,22 +63,43 @@ static void conn_closed_cb(uv_handle_t *handle)
 	peer_conn_closed(err);
 }
 
+/* Queue BUF[0..LEN) on CLIENT as a uv_write of a copy: 0 or an error. */
+static int write_copy(uv_stream_t *client, const char *buf, size_t len)
+{
+	struct write_req *wr = malloc(sizeof *wr + len);
+	int r;
+
+	if (wr == NULL)
+		return UV_ENOMEM;
+	memcpy(wr->data, buf, len);
+	wr->buf = uv_buf_init(wr->data, (unsigned)len);
+	r = uv_write(&wr->req, client, &wr->buf, 1, write_cb);
+	if (r != 0)
+		free(wr);  /* else write_cb frees it */
+	else
+		peer_stats.overflows++;
+	return r;
+}
+
 static void read_cb(uv_stream_t *client, ssize_t nread, const uv_buf_t *buf)
 {
-	struct write_req *wr;
-	int r = UV_ENOMEM;
+	uv_buf_t b;
+	int w;
 
 	if (nread > 0) {
-		wr = malloc(sizeof *wr + (size_t)nread);
-		if (wr != NULL) {
-			memcpy(wr->data, buf->base, (size_t)nread);
-			wr->buf = uv_buf_init(wr->data, (unsigned)nread);
-			r = uv_write(&wr->req, client, &wr->buf, 1, write_cb);
-			if (r == 0)
-				return;  /* write_cb frees it */
-			free(wr);
-		}
-		nread = r;
+		/* UV_EAGAIN: the socket took nothing, or earlier bytes
+		 * still wait in libuv's queue (uv_try_write never
+		 * overtakes them). */
+		b = uv_buf_init(buf->base, (unsigned)nread);
+		w = uv_try_write(client, &b, 1);
+		if (w == UV_EAGAIN)
+			w = 0;
+		if (w >= 0 && w < nread)
+			w = write_copy(client, buf->base + w,
+				       (size_t)(nread - w));
+		if (w >= 0)
+			return;
+		nread = w;
 	}
 	/* nread 0 is "nothing this time" (EAGAIN): keep reading. */
 	if (nread < 0) {

@@ -298,11 +298,11 @@ END {
 		  "many connections each wait finds ready, which depends on " \
 		  "timing.")
 	if (avail["libuv"])
-		p("- libuv: uv_write finishes through the loop's pending queue " \
-		  "and stops the write watcher, which costs an epoll_ctl per " \
-		  "message; its write request (with a copy of the bytes) is a " \
-		  "malloc per message.  The guide's 64 KiB malloc per read is " \
-		  "replaced by a static buffer (see bench/peer-libuv.c).")
+		p("- libuv: the echo tries uv_try_write first and queues a " \
+		  "copy (a malloc, and an epoll_ctl when libuv's write " \
+		  "finishes) only for what the socket did not take.  The " \
+		  "guide's 64 KiB malloc per read is replaced by a static " \
+		  "buffer (see bench/peer-libuv.c).")
 	if (avail["uring"])
 		p("- io_uring: one io_uring_enter submits the sends and waits " \
 		  "for the next completions of every busy connection at once.")
