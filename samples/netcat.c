@@ -23,9 +23,9 @@
  * How it ends, like OpenBSD nc -N: at end of stdin the socket's write side
  * is shut down (the peer reads end of stream), and netcat keeps copying
  * the socket to stdout until the peer closes.  When the peer closes first,
- * netcat stops reading stdin if it is waiting for it (an idle terminal),
- * but finishes sending what stdin still has (a file or a pipe that keeps
- * coming).  When writing to stdout fails (a broken pipe) or the socket
+ * netcat sends what stdin has without waiting for more: a file to its
+ * end, a pipe until it runs dry, nothing more from an idle terminal or
+ * pipe.  When writing to stdout fails (a broken pipe) or the socket
  * errs, the upload is aborted (ptio_task_abort) even if it is blocked
  * sending to a peer that has stopped reading, so netcat exits.  The exit
  * status is 0, or 1 after any error (reported on stderr).
@@ -58,7 +58,7 @@ static struct {
 	struct ptio_task up;           /* stdin to socket */
 	struct ptio_task down;         /* socket to stdout */
 	struct ptio_op setup_op, up_op, down_op;
-	bool up_reading;     /* up is waiting for stdin, holding no data */
+	bool up_reading;     /* up is in its read of stdin, holding no data */
 	bool up_done, down_done, peer_done;
 	bool down_failed;    /* down ended with an error */
 	int status;
@@ -84,17 +84,31 @@ static void finish_if_done(void)
 
 /* ---- The two directions ------------------------------------------------------ */
 
-/* stdin to the socket, then shut the socket's write side down. */
+/* stdin to the socket, then shut the socket's write side down.  Once
+ * the peer has closed, stdin is only read while it has bytes ready. */
 static ptio_ssize up_task(struct ptio_task *task)
 {
 	ptio_ssize r;
 
 	PTIO_BEGIN(&task->pt);
 	for (;;) {
-		nc.up_reading = true;
-		PTIO_AWAIT(&task->pt, r, ptio_read(&nc.up_op,
-			ptio_fd_reader(&nc.in), nc.up_buf, sizeof(nc.up_buf)));
-		nc.up_reading = false;
+		if (!nc.peer_done) {
+			nc.up_reading = true;
+			PTIO_AWAIT(&task->pt, r, ptio_read(&nc.up_op,
+				ptio_fd_reader(&nc.in), nc.up_buf,
+				sizeof(nc.up_buf)));
+			nc.up_reading = false;
+			/* Aborted by down at the peer's close: ptio_read
+			 * returns as soon as it has read anything, so nothing
+			 * was read, and whatever stdin holds is sent below. */
+			if (r == PTIO_ECANCELED && !nc.down_failed)
+				continue;
+		} else {
+			r = ptio_fd_nb_read(&nc.in, nc.up_buf,
+					    sizeof(nc.up_buf));
+			if (r == PTIO_WOULD_BLOCK)
+				break; /* nothing more without waiting */
+		}
 		if (r == 0)
 			break;
 		if (r < 0) {
@@ -147,14 +161,12 @@ static ptio_ssize down_task(struct ptio_task *task)
 	nc.peer_done = true;
 	/* After an error, stop the other direction wherever it is: it ends
 	 * its await with PTIO_ECANCELED and finishes.  After the peer's
-	 * close, stop it only where it holds nothing, waiting for stdin:
-	 * sending what it already read goes on. */
-	if (!nc.up_done && nc.down_failed) {
+	 * close, stop only its read of stdin, where it holds nothing (it
+	 * may be waiting for stdin, or only for its turn with stdin ready):
+	 * it then sends what stdin has without waiting for more.  Sending
+	 * what it already read goes on. */
+	if (!nc.up_done && (nc.down_failed || nc.up_reading))
 		ptio_task_abort(&nc.up);
-	} else if (!nc.up_done && nc.up_reading) {
-		ptio_task_cancel(&nc.up);
-		nc.up_done = true;
-	}
 	nc.down_done = true;
 	finish_if_done();
 	PTIO_END(&task->pt);

@@ -51,14 +51,18 @@ else
 fi
 
 # 2. Half-close: the listener has nothing to say (stdin at its end at
-# once) but must still receive everything the client sends.
+# once) but must still receive everything the client sends.  The client
+# sees the listener's end of stream while it still has most of its 8 MiB
+# file to send: the file is sent to its end all the same (stdin never
+# has to be waited for), through many budget-bound rounds of its task.
 rm -f "$tmp"/*.out "$tmp"/*.err
+head -c 8388608 /dev/urandom >"$tmp/big.in"
 if listen /dev/null; then
-	run 20 c "$tmp/b.in" "$nc" 127.0.0.1 "$port"
+	run 20 c "$tmp/big.in" "$nc" 127.0.0.1 "$port"
 	cst=$st
 	wait_pid "$lpid" 20
-	if [ $cst -eq 0 ] && [ $st -eq 0 ] && cmp -s "$tmp/b.in" "$tmp/l.out" &&
-	   [ ! -s "$tmp/c.out" ]; then
+	if [ $cst -eq 0 ] && [ $st -eq 0 ] &&
+	   cmp -s "$tmp/big.in" "$tmp/l.out" && [ ! -s "$tmp/c.out" ]; then
 		pass "half-close: stdin ends first, the rest still arrives"
 	else
 		fail "half-close (client $cst, listener $st)"
