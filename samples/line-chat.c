@@ -30,7 +30,10 @@
  * broadcast) and a writer that sends the client's outbox, a 16 KiB ring.
  * Broadcasting only appends to outboxes and wakes the writers, so one
  * slow client never holds up the others; a client whose outbox would
- * overflow is disconnected instead ("leave clientN slow").  A client that
+ * overflow is disconnected instead ("leave clientN slow").  A reader
+ * relaying a burst of lines gives the writers a turn whenever an outbox
+ * is nearly full, so a client is kicked only when its writer had its
+ * turn and could not send (its socket is full: it is not reading).  A client that
  * stops reading is dropped at the latest by its idle deadline, even when
  * its writer is blocked in write_all on the full socket: the writer is
  * aborted (ptio_task_abort), its write_all returns PTIO_ECANCELED, and it
@@ -160,6 +163,19 @@ static void broadcast(const struct client *from, const void *p, size_t n)
 	}
 }
 
+/* True when some client but FROM that is still reading has less room
+ * than a relayed line may take (a full line and its "clientN: "). */
+static bool outbox_tight(const struct client *from)
+{
+	const struct client *c;
+
+	for (c = chat.clients; c != NULL; c = c->next)
+		if (c != from && !c->closing &&
+		    OUTBOX_BYTES - c->len < LINE_MAX_BYTES + 32)
+			return true;
+	return false;
+}
+
 /* ---- The reader ----------------------------------------------------------------------- */
 
 /* Pass a line from C on to the others, as "clientN: text\n".  The text
@@ -231,8 +247,16 @@ static ptio_ssize reader_task(struct ptio_task *task)
 			sendf(c, "error: line is not UTF-8\n");
 		else if (r <= 0)
 			break;
-		else
+		else {
+			/* A burst of lines arrives faster than one round of
+			 * the loop: before a line that might not fit some
+			 * outbox, let the writers have their turn, so that a
+			 * client that keeps up has sent what it holds and
+			 * only one that does not is kicked. */
+			if (outbox_tight(c))
+				PTIO_YIELD(&task->pt, task);
 			relay_line(c);
+		}
 	}
 	reader_finished(c, r);
 	PTIO_END(&task->pt);

@@ -8,7 +8,8 @@
 # idle client is told and hung up on; a client over --max-clients is
 # refused; --exit-after ends the server cleanly; a client that stops
 # reading is dropped even while its writer is blocked; a line with NUL
-# bytes is relayed whole.  The server says which backend it runs on; make
+# bytes is relayed whole; a burst of lines larger than an outbox reaches
+# a client that reads, none lost and no one kicked.  The server says which backend it runs on; make
 # check runs this once per backend, with PTIO_BACKEND set, and then it
 # must be that one.
 #
@@ -219,6 +220,45 @@ if start --idle 0 --exit-after 2; then
 	else
 		fail "NUL bytes (A $ast, B $bst, server $st): B got" \
 			"$(hex "$tmp/b.out"), not $(hex "$tmp/want")"
+	fi
+else
+	fail "the server did not start"
+fi
+
+# 7. A burst: A's 200 lines of 700 bytes (140 KB, far more than an
+# outbox holds) reach the server faster than one round of its loop.  B
+# reads all the while and must get every line, in order, and not be
+# kicked as slow: the relaying reader gives the writers their turn.
+rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
+if start --idle 0 --exit-after 2; then
+	mkfifo "$tmp/b.in" || exit 99
+	exec 3<>"$tmp/b.in"
+	listener
+	pad=$(head -c 690 /dev/zero | tr '\0' p)
+	i=0
+	: >"$tmp/a.in"
+	: >"$tmp/want"
+	while [ $i -lt 200 ]; do
+		printf 'm%04d %s\n' $i "$pad" >>"$tmp/a.in"
+		printf 'client2: m%04d %s\n' $i "$pad" >>"$tmp/want"
+		i=$((i + 1))
+	done
+	run 10 a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
+	ast=$st
+	await_line "$bpid" "$tmp/b.out" '/^\* client2 left$/p'
+	exec 3>&-
+	wait_pid "$bpid" 10
+	bst=$st
+	wait_pid "$spid" 10
+	grep '^client2: m' "$tmp/b.out" >"$tmp/got"
+	if [ $ast -eq 0 ] && [ $bst -eq 0 ] && [ $st -eq 0 ] &&
+	   cmp -s "$tmp/want" "$tmp/got" &&
+	   grep -q '^leave client1 quit$' "$tmp/server.out"; then
+		pass "a burst of 140 KB of lines, every line to a reading client"
+	else
+		fail "burst (A $ast, B $bst, server $st): B got" \
+			"$(wc -l <"$tmp/got") of 200 lines;" \
+			"$(grep '^leave' "$tmp/server.out" | tr '\n' ' ')"
 	fi
 else
 	fail "the server did not start"
