@@ -48,7 +48,10 @@
  * hold what its echo waits in for as long as it stays connected: its
  * overflow block in scratch mode, kernel socket buffers in every mode,
  * and in ring mode its share of the receive and send pools that every
- * connection draws from (enough such peers, and nobody else is served).
+ * connection draws from: one receive buffer and one send chunk (ring
+ * connections have a read-ahead of 1), so that 256 such peers take
+ * both pools and nobody else is served, unless --max-conns is given:
+ * then the pools have a buffer for every connection (see ring_pools).
  * So an echo that the peer has not taken within --stall-ms (default
  * 10000; 0 turns it off) ends its connection.  The ergonomic and ring connections
  * are timed tasks whose write carries that deadline (ptio_task_set_
@@ -696,6 +699,30 @@ static bool ring_usable(void)
 	return strcmp(ptio_posix_backend_name(&srv.backend), "uring") == 0;
 }
 
+/* The pools ring connections share (see "Stalled peers" at the top).
+ * An echo consumes each receive buffer before it needs the next, so a
+ * connection takes one at a time (a read-ahead of 1), and one send chunk
+ * at most.  With --max-conns, both pools have a buffer for every
+ * connection (2 KiB each, at most 32768: pages the kernel never wrote
+ * cost nothing), so stalled peers can never take them all; without it,
+ * the defaults (256 of each) hold 256 of them. */
+static void ring_pools(void)
+{
+	size_t n = opt.max_conns, count = 256;
+	const size_t most = 32768;
+
+	(void)ptio_uring_set_read_ahead(&srv.loop, 1);
+	if (n == 0)
+		return;
+	if (n > most)
+		n = most;
+	while (count < n)
+		count *= 2;
+	(void)ptio_uring_set_buffers(&srv.loop, (unsigned)count, 2048);
+	(void)ptio_uring_set_send_buffers(&srv.loop,
+					  (unsigned)(n > 256 ? n : 256), 2048);
+}
+
 /* A ring connection, or an ergonomic one where the backend is not
  * uring (ptio_uring_stream_open would say PTIO_ENOTSUP). */
 static ptio_ssize ring_start(int fd)
@@ -1060,6 +1087,8 @@ static int loop_open(void)
 	}
 	ptio_loop_init(&srv.loop, be);
 	ptio_loop_set_scratch(&srv.loop, scratch, sizeof scratch);
+	if (opt.mode == MODE_RING && ring_usable())
+		ring_pools();
 	return 0;
 }
 

@@ -2,8 +2,8 @@
 # test/echo-flood-test.sh - a connection that floods samples/echo-server
 # must not keep a new one waiting.  Run from the top build directory.
 #
-# For each mode, ergonomic then scratch: test/flood-probe floods the
-# server on one connection (1 MiB writes as fast as the server takes
+# For each mode, ergonomic then scratch (ring, below, has a case of its
+# own): test/flood-probe floods the server on one connection (1 MiB writes as fast as the server takes
 # them, the echo read as fast as it comes, so the server's reads on it
 # never block) and meanwhile times 20 new connections, each sending a
 # short message and reading its echo.  Each must take at most 50 ms.  A
@@ -28,13 +28,15 @@ fair=test/fair-echo
 sample_test=echo-flood
 . "${srcdir:-.}/test/sample-lib.sh"
 
-# measure NAME: flood-probe against $port, 30 s at most, its output in
-# $tmp/NAME.out (all of it shown by fail) and its summary shown; sets st
-# (0 all in time, 1 one late, 2 the flood or a probe went wrong, 124
-# killed).
+# measure NAME [OPTION...]: flood-probe against $port, with OPTIONs, 30
+# s at most, its output in $tmp/NAME.out (all of it shown by fail) and
+# its summary shown; sets st (0 all in time, 1 one late, 2 the flood or a
+# probe went wrong, 124 killed).
 measure() {
-	run 30 "$1" /dev/null "$probe" -n 20 -l 50 -t 500 "$port"
-	echo "$1: $(tail -n 1 "$tmp/$1.out")"
+	m_name=$1
+	shift
+	run 30 "$m_name" /dev/null "$probe" -n 20 -l 50 -t 500 "$@" "$port"
+	echo "$m_name: $(tail -n 1 "$tmp/$m_name.out")"
 }
 
 # control: the probe against test/fair-echo; skips the test (exit 77)
@@ -87,5 +89,43 @@ for mode in ergonomic scratch; do
 		[ $pst -eq 1 ] && control
 	fi
 done
+
+# Ring mode, on uring.  Beside the flood, 100 peers send and never read
+# their echoes (flood-probe -s), and each holds what ring mode keeps for
+# an echo it cannot send: a receive buffer and a send chunk of the pools
+# every connection shares.  With --max-conns 200 the pools have a buffer
+# for every connection, so nobody else waits.  (Before, 64 such peers
+# held every receive buffer, and no probe was answered until --stall-ms
+# dropped them.)  The peers fill their sockets in the first 2 s of the
+# longer warm-up.
+rm -f "$tmp"/*.out "$tmp"/*.err
+spawn server /dev/null "$server" --port 0 --mode ring --backend uring \
+	--max-conns 200
+spid=$bgpid
+if await_port "$spid" "$tmp/server.out"; then
+	measure probe-ring -w 2500 -s 100
+	pst=$st
+	if [ $pst -eq 1 ]; then
+		echo "ring: a probe was late: measuring once more"
+		measure probe-ring-again -w 2500 -s 100
+		pst=$st
+	fi
+	kill -TERM "$spid"
+	wait_pid "$spid" 10
+	if [ $pst -eq 0 ] && [ $st -eq 0 ]; then
+		pass "ring: every probe answered beside 100 peers that never read"
+	else
+		fail "ring: probes beside peers that never read" \
+			"(probe $pst, server $st)"
+		[ $pst -eq 1 ] && control
+	fi
+else
+	wait_pid "$spid" 5
+	if [ $st -eq 77 ]; then
+		echo "SKIP: ring mode: no uring here"
+	else
+		fail "ring server did not start (status $st)"
+	fi
+fi
 
 [ $failures -eq 0 ]

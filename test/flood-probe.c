@@ -3,7 +3,7 @@
  * waiting while another connection floods it.
  *
  *   flood-probe [-n PROBES] [-l LIMIT_MS] [-g GAP_MS] [-w WARMUP_MS]
- *               [-t TIMEOUT_MS] [-c CHUNK] PORT
+ *               [-t TIMEOUT_MS] [-c CHUNK] [-s STALLERS] PORT
  *
  * One connection to 127.0.0.1:PORT, the flood, writes CHUNK bytes
  * (default 1 MiB) at a time as fast as the server takes them and reads
@@ -14,6 +14,12 @@
  * Each probe connects anew, sends a short message and reads its echo; its
  * latency runs from connect() to the echo's last byte.  A probe with no
  * echo after TIMEOUT_MS (1000) is counted as late and given up.
+ *
+ * With -s, STALLERS more connections (default 0) open before the flood,
+ * each with a small receive buffer, and send whatever the server takes
+ * throughout, never reading a byte: peers that hold on to whatever a
+ * server keeps for an echo it cannot send.  The server may drop them
+ * (that is not an error here); the probes are timed all the same.
  *
  * It prints each probe's latency, how much the flood moved, and a summary
  * line.  The exit status is 0 when every probe took at most LIMIT_MS (50),
@@ -48,14 +54,16 @@ static struct {
 	double warmup_ms;
 	double timeout_ms;
 	size_t chunk;
+	unsigned stallers;
 	unsigned port;
-} opt = { 20, 50, 20, 300, 1000, 1024 * 1024, 0 };
+} opt = { 20, 50, 20, 300, 1000, 1024 * 1024, 0, 0 };
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: flood-probe [-n PROBES] [-l LIMIT_MS] "
 		"[-g GAP_MS] [-w WARMUP_MS]\n"
-		"                   [-t TIMEOUT_MS] [-c CHUNK] PORT\n");
+		"                   [-t TIMEOUT_MS] [-c CHUNK] [-s STALLERS] "
+		"PORT\n");
 	exit(2);
 }
 
@@ -77,7 +85,7 @@ static void parse_options(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "n:l:g:w:t:c:")) != -1) {
+	while ((c = getopt(argc, argv, "n:l:g:w:t:c:s:")) != -1) {
 		switch (c) {
 		case 'n': opt.probes = (unsigned)parse_num(optarg, 1, 10000);
 			break;
@@ -90,6 +98,8 @@ static void parse_options(int argc, char **argv)
 		case 't': opt.timeout_ms = (double)parse_num(optarg, 1, 60000);
 			break;
 		case 'c': opt.chunk = parse_num(optarg, 1, 64 << 20);
+			break;
+		case 's': opt.stallers = (unsigned)parse_num(optarg, 0, 1000);
 			break;
 		default: usage();
 		}
@@ -130,9 +140,10 @@ static struct {
 	const char *broke;   /* what broke it, or NULL */
 } flood;
 
-/* A non-blocking TCP socket connecting to 127.0.0.1:PORT; the connection
- * may still be in progress.  -1 on error, with errno set. */
-static int connect_start(void)
+/* A non-blocking TCP socket connecting to 127.0.0.1:PORT, with a receive
+ * buffer of RCVBUF bytes (0: the system's); the connection may still be
+ * in progress.  -1 on error, with errno set. */
+static int connect_start(int rcvbuf)
 {
 	struct sockaddr_in sa;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -140,6 +151,9 @@ static int connect_start(void)
 	if (fd < 0)
 		return -1;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		goto fail;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				     sizeof rcvbuf) < 0)
 		goto fail;
 	memset(&sa, 0, sizeof sa);
 	sa.sin_family = AF_INET;
@@ -197,12 +211,64 @@ static void flood_move(short revents)
 	}
 }
 
-/* Keep the flood going until FD (ignored when negative) has one of
- * EVENTS or DEADLINE passes.  Returns FD's revents, 0 at the deadline. */
+/* ---- The stallers ---------------------------------------------------------- */
+
+static struct {
+	int *fd;                  /* opt.stallers of them, -1 once closed */
+	unsigned open;            /* how many are still open */
+	unsigned long long sent;
+} stall;
+
+static void stallers_start(void)
+{
+	unsigned i;
+
+	stall.fd = calloc(opt.stallers + 1, sizeof *stall.fd);
+	if (stall.fd == NULL) {
+		fprintf(stderr, "flood-probe: out of memory\n");
+		exit(2);
+	}
+	for (i = 0; i < opt.stallers; i++) {
+		stall.fd[i] = connect_start(4096);
+		if (stall.fd[i] < 0) {
+			perror("flood-probe: staller connect");
+			exit(2);
+		}
+	}
+	stall.open = opt.stallers;
+}
+
+/* Staller I may write (or has hung up): send what the socket takes,
+ * from the flood's chunk; close it once the server has let it go. */
+static void staller_move(unsigned i, short revents)
+{
+	ssize_t n = -1;
+
+	if (revents & POLLOUT) {
+		n = write(stall.fd[i], flood.out,
+			  opt.chunk < 65536 ? opt.chunk : 65536);
+		if (n > 0)
+			stall.sent += (unsigned long long)n;
+	}
+	if ((n < 0 && !not_now(errno)) || (revents & (POLLHUP | POLLERR))) {
+		close(stall.fd[i]);
+		stall.fd[i] = -1;
+		stall.open--;
+	}
+}
+
+/* Keep the flood going (and the stallers sending) until FD (ignored when
+ * negative) has one of EVENTS or DEADLINE passes.  Returns FD's revents,
+ * 0 at the deadline. */
 static short pump(int fd, short events, double deadline)
 {
-	struct pollfd p[2];
+	static struct pollfd *p;
+	unsigned i;
 
+	if (p == NULL && (p = calloc(opt.stallers + 2, sizeof *p)) == NULL) {
+		fprintf(stderr, "flood-probe: out of memory\n");
+		exit(2);
+	}
 	for (;;) {
 		p[0].fd = flood.fd;
 		p[0].events = POLLIN | POLLOUT;
@@ -210,12 +276,21 @@ static short pump(int fd, short events, double deadline)
 		p[1].fd = fd;
 		p[1].events = events;
 		p[1].revents = 0;
-		if (poll(p, 2, ms_until(deadline)) < 0 && errno != EINTR) {
+		for (i = 0; i < opt.stallers; i++) {
+			p[2 + i].fd = stall.fd[i]; /* -1: ignored */
+			p[2 + i].events = POLLOUT;
+			p[2 + i].revents = 0;
+		}
+		if (poll(p, opt.stallers + 2, ms_until(deadline)) < 0 &&
+		    errno != EINTR) {
 			perror("flood-probe: poll");
 			exit(2);
 		}
 		if (p[0].revents != 0)
 			flood_move(p[0].revents);
+		for (i = 0; i < opt.stallers; i++)
+			if (p[2 + i].revents != 0)
+				staller_move(i, p[2 + i].revents);
 		if (p[1].revents != 0)
 			return p[1].revents;
 		if (now_ms() >= deadline)
@@ -232,7 +307,7 @@ static void flood_start(void)
 		exit(2);
 	}
 	memset(flood.out, 'f', opt.chunk);
-	flood.fd = connect_start();
+	flood.fd = connect_start(0);
 	if (flood.fd < 0) {
 		perror("flood-probe: flood connect");
 		exit(2);
@@ -254,7 +329,7 @@ static double probe(unsigned i)
 	ssize_t n;
 
 	len = (size_t)snprintf(msg, sizeof msg, "probe %u\n", i);
-	fd = connect_start();
+	fd = connect_start(0);
 	if (fd < 0) {
 		perror("flood-probe: probe socket");
 		exit(2);
@@ -316,6 +391,7 @@ int main(int argc, char **argv)
 	lat = calloc(opt.probes, sizeof *lat);
 	if (lat == NULL)
 		return 2;
+	stallers_start();
 	flood_start();
 	t0 = now_ms();
 	pump(-1, 0, t0 + opt.warmup_ms);
@@ -337,6 +413,9 @@ int main(int argc, char **argv)
 	printf("flood: sent %.1f MiB, echoed %.1f MiB in %.2f s\n",
 	       (double)flood.sent / 1048576, (double)flood.echoed / 1048576,
 	       secs);
+	if (opt.stallers > 0)
+		printf("stallers: %u, sent %.1f MiB, %u still open\n",
+		       opt.stallers, (double)stall.sent / 1048576, stall.open);
 	qsort(lat, opt.probes, sizeof *lat, cmp_double);
 	printf("probes %u median %.3f ms max %.3f ms over %.0f ms: %u\n",
 	       opt.probes, lat[opt.probes / 2], lat[opt.probes - 1],
