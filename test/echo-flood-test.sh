@@ -39,6 +39,24 @@ measure() {
 	echo "$m_name: $(tail -n 1 "$tmp/$m_name.out")"
 }
 
+# probe_server NAME [OPTION...]: measure the server at $spid, and once
+# more when a probe was late (a held loop is late every time, a busy
+# machine now and then); then stop the server.  Sets pst (the probe's
+# status, as measure's) and st (the server's).
+probe_server() {
+	ps_name=$1
+	measure "$@"
+	pst=$st
+	if [ $pst -eq 1 ]; then
+		echo "$ps_name: a probe was late: measuring once more"
+		shift
+		measure "$ps_name-again" "$@"
+		pst=$st
+	fi
+	kill -TERM "$spid"
+	wait_pid "$spid" 10
+}
+
 # control: the probe against test/fair-echo; skips the test (exit 77)
 # when even that is late.
 control() {
@@ -72,16 +90,7 @@ for mode in ergonomic scratch; do
 		fail "$mode server did not start"
 		continue
 	fi
-	measure "probe-$mode"
-	pst=$st
-	if [ $pst -eq 1 ]; then
-		# A held loop is late every time; a busy machine now and then.
-		echo "$mode: a probe was late: measuring once more"
-		measure "probe-$mode-again"
-		pst=$st
-	fi
-	kill -TERM "$spid"
-	wait_pid "$spid" 10
+	probe_server "probe-$mode"
 	if [ $pst -eq 0 ] && [ $st -eq 0 ]; then
 		pass "$mode: every probe answered within 50 ms under a flood"
 	else
@@ -103,15 +112,7 @@ spawn server /dev/null "$server" --port 0 --mode ring --backend uring \
 	--max-conns 200
 spid=$bgpid
 if await_port "$spid" "$tmp/server.out"; then
-	measure probe-ring -w 2500 -s 100
-	pst=$st
-	if [ $pst -eq 1 ]; then
-		echo "ring: a probe was late: measuring once more"
-		measure probe-ring-again -w 2500 -s 100
-		pst=$st
-	fi
-	kill -TERM "$spid"
-	wait_pid "$spid" 10
+	probe_server probe-ring -w 2500 -s 100
 	if [ $pst -eq 0 ] && [ $st -eq 0 ]; then
 		pass "ring: every probe answered beside 100 peers that never read"
 	else

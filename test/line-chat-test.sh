@@ -48,6 +48,20 @@ listener() {
 		fail "B not welcomed"
 }
 
+# a_talks: client A (netcat) sends $tmp/a.in and leaves; once B has
+# heard so, B's stdin (the FIFO held on descriptor 3) ends: B leaves and
+# the server exits.  Sets ast, bst and st (A's, B's and the server's
+# status).
+a_talks() {
+	run 10 a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
+	ast=$st
+	await_line "$bpid" "$tmp/b.out" '/^\* client2 left$/p'
+	exec 3>&-
+	wait_pid "$bpid" 10
+	bst=$st
+	wait_pid "$spid" 10
+}
+
 # 1. Two clients: B listens, A talks and leaves, then B leaves.  No idle
 # timeout here: one would start with B, and a busy machine can be slow
 # enough starting A that B is hung up on before A says anything.
@@ -57,13 +71,7 @@ if start --idle 0 --exit-after 2; then
 	listener
 	long=$(head -c 1500 /dev/zero | tr '\0' x)
 	printf 'hello\n%s\nbad \377 line\nbye\n' "$long" >"$tmp/a.in"
-	run 10 a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
-	ast=$st
-	await_line "$bpid" "$tmp/b.out" '/^\* client2 left$/p'
-	exec 3>&-   # B's stdin ends: B leaves, the server exits
-	wait_pid "$bpid" 10
-	bst=$st
-	wait_pid "$spid" 10
+	a_talks
 	if [ $ast -eq 0 ] && [ $bst -eq 0 ] && [ $st -eq 0 ] &&
 	   grep -q '^\* welcome client2, 2 online$' "$tmp/a.out" &&
 	   grep -q '^error: line longer than 1024 bytes$' "$tmp/a.out" &&
@@ -203,13 +211,7 @@ if start --idle 0 --exit-after 2; then
 	listener
 	printf 'a\000b\000\000c\000\n\000\n' >"$tmp/a.in"
 	printf 'client2: a\000b\000\000c\000\nclient2: \000\n' >"$tmp/want"
-	run 10 a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
-	ast=$st
-	await_line "$bpid" "$tmp/b.out" '/^\* client2 left$/p'
-	exec 3>&-
-	wait_pid "$bpid" 10
-	bst=$st
-	wait_pid "$spid" 10
+	a_talks
 	case $(hex "$tmp/b.out") in
 	*"$(hex "$tmp/want")"*) got=yes ;;
 	*) got=no ;;
@@ -243,13 +245,7 @@ if start --idle 0 --exit-after 2; then
 		printf 'client2: m%04d %s\n' $i "$pad" >>"$tmp/want"
 		i=$((i + 1))
 	done
-	run 10 a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
-	ast=$st
-	await_line "$bpid" "$tmp/b.out" '/^\* client2 left$/p'
-	exec 3>&-
-	wait_pid "$bpid" 10
-	bst=$st
-	wait_pid "$spid" 10
+	a_talks
 	grep '^client2: m' "$tmp/b.out" >"$tmp/got"
 	if [ $ast -eq 0 ] && [ $bst -eq 0 ] && [ $st -eq 0 ] &&
 	   cmp -s "$tmp/want" "$tmp/got" &&
