@@ -51,7 +51,8 @@
  * connection draws from: one receive buffer and one send chunk (ring
  * connections have a read-ahead of 1), so that 256 such peers take
  * both pools and nobody else is served, unless --max-conns is given:
- * then the pools have a buffer for every connection (see ring_pools).
+ * then the pools have a buffer for every connection, up to 32768 (see
+ * ring_pools for what that costs).
  * So an echo that the peer has not taken within --stall-ms (default
  * 10000; 0 turns it off) ends its connection.  The ergonomic and ring connections
  * are timed tasks whose write carries that deadline (ptio_task_set_
@@ -703,9 +704,12 @@ static bool ring_usable(void)
  * An echo consumes each receive buffer before it needs the next, so a
  * connection takes one at a time (a read-ahead of 1), and one send chunk
  * at most.  With --max-conns, both pools have a buffer for every
- * connection (2 KiB each, at most 32768: pages the kernel never wrote
- * cost nothing), so stalled peers can never take them all; without it,
- * the defaults (256 of each) hold 256 of them. */
+ * connection (2 KiB each, up to 32768 connections), so stalled peers can
+ * never take them all; without it, the defaults (256 of each) hold 256
+ * of them.  The price: the receive pool is resident in full once the
+ * kernel has cycled through it (a buffer given back goes to the ring's
+ * tail, so a busy server writes every buffer in turn), 2 KiB per
+ * connection of the limit, 64 MiB at most. */
 static void ring_pools(void)
 {
 	size_t n = opt.max_conns, count = 256;

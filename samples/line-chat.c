@@ -30,10 +30,14 @@
  * broadcast) and a writer that sends the client's outbox, a 16 KiB ring.
  * Broadcasting only appends to outboxes and wakes the writers, so one
  * slow client never holds up the others; a client whose outbox would
- * overflow is disconnected instead ("leave clientN slow").  A reader
- * relaying a burst of lines gives the writers a turn whenever an outbox
- * is nearly full, so a client is kicked only when its writer had its
- * turn and could not send (its socket is full: it is not reading).  A client that
+ * overflow is disconnected instead ("leave clientN slow").  Before it
+ * relays a line that might not fit some outbox, a reader waits for the
+ * writers to make room, for half a second at most (ROOM_WAIT_MS; the
+ * sender's bytes wait in its socket meanwhile, so TCP holds it back):
+ * bursts, from one client or many at once, reach every client that
+ * reads, and a client is kicked only when its outbox stayed full that
+ * long.  So a client that stops reading holds the senders up once, for
+ * half a second, and is then dropped.  A client that
  * stops reading is dropped at the latest by its idle deadline, even when
  * its writer is blocked in write_all on the full socket: the writer is
  * aborted (ptio_task_abort), its write_all returns PTIO_ECANCELED, and it
@@ -57,6 +61,8 @@
 
 #define LINE_MAX_BYTES 1024   /* a line, "\n" included */
 #define OUTBOX_BYTES 16384
+#define ROOM_WAIT_MS 500      /* how long a line waits for room in an
+				 outbox before its owner is kicked */
 
 /* ---- Options and state -------------------------------------------------------- */
 
@@ -72,6 +78,7 @@ struct client {
 	struct ptio_timed_task reader;  /* timed: the idle deadline */
 	struct ptio_task writer;
 	struct ptio_op rop, wop;
+	struct ptio_waiter roomw; /* the reader's wait for outbox room */
 	struct ptio_fd fd;
 	struct ptio_bufreader br;
 	struct ptio_readbuf line;
@@ -97,6 +104,7 @@ static struct {
 	struct ptio_op accept_op;
 	struct client *clients;
 	struct client *dead;        /* gone, to be freed by the reaper */
+	struct ptio_notify room;    /* broadcast when an outbox drains */
 	struct ptio_task reaper;
 	size_t nclients;
 	size_t left;
@@ -236,6 +244,8 @@ static ptio_ssize reader_task(struct ptio_task *task)
 	for (;;) {
 		if (opt.idle_ms > 0)
 			ptio_task_set_timeout(&c->reader, opt.idle_ms);
+		else
+			ptio_task_clear_deadline(&c->reader);
 		ptio_readbuf_clear(&c->line);
 		PTIO_AWAIT(&task->pt, r, ptio_read_line(&c->rop,
 			ptio_bufreader_bufread(&c->br), &c->line,
@@ -248,13 +258,24 @@ static ptio_ssize reader_task(struct ptio_task *task)
 		else if (r <= 0)
 			break;
 		else {
-			/* A burst of lines arrives faster than one round of
-			 * the loop: before a line that might not fit some
-			 * outbox, let the writers have their turn, so that a
-			 * client that keeps up has sent what it holds and
-			 * only one that does not is kicked. */
-			if (outbox_tight(c))
-				PTIO_YIELD(&task->pt, task);
+			/* Bursts of lines, from this client or several at
+			 * once, arrive faster than the writers send them:
+			 * before a line that might not fit some outbox, wait
+			 * for the writers to make room (this client's bytes
+			 * wait in its socket meanwhile), for ROOM_WAIT_MS at
+			 * most.  A client whose outbox has no room by then is
+			 * not reading, and relay_line kicks it. */
+			if (outbox_tight(c)) {
+				ptio_task_set_timeout(&c->reader,
+						      ROOM_WAIT_MS);
+				while (outbox_tight(c)) {
+					PTIO_AWAIT(&task->pt, r,
+						   ptio_notify_wait(&c->roomw,
+								    &chat.room));
+					if (r < 0) /* the time is up */
+						break;
+				}
+			}
 			relay_line(c);
 		}
 	}
@@ -345,6 +366,7 @@ static ptio_ssize writer_task(struct ptio_task *task)
 		}
 		c->head = (c->head + c->wlen) % OUTBOX_BYTES;
 		c->len -= c->wlen;
+		ptio_notify_broadcast(&chat.room); /* readers waiting for room */
 	}
 	client_bury(c);
 	PTIO_END(&task->pt);
@@ -375,6 +397,7 @@ static void client_start(int fd)
 	ptio_readbuf_init(&c->line, c->linebuf, sizeof(c->linebuf));
 	ptio_op_init(&c->rop, &c->reader.task);
 	ptio_op_init(&c->wop, &c->writer);
+	ptio_waiter_init(&c->roomw, &c->reader.task);
 	ptio_timed_task_start(&chat.loop, &c->reader, reader_task);
 	ptio_task_start(&chat.loop, &c->writer, writer_task);
 	printf("join client%u\n", c->id);
@@ -470,6 +493,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	ptio_loop_init(&chat.loop, be);
+	ptio_notify_init(&chat.room);
 	/* Out of descriptors, a client is closed at once rather than left
 	 * in the backlog with no answer (accept_task then backs off). */
 	r = ptio_tcp_reserve_fd(true);

@@ -8,8 +8,9 @@
 # idle client is told and hung up on; a client over --max-clients is
 # refused; --exit-after ends the server cleanly; a client that stops
 # reading is dropped even while its writer is blocked; a line with NUL
-# bytes is relayed whole; a burst of lines larger than an outbox reaches
-# a client that reads, none lost and no one kicked.  The server says which backend it runs on; make
+# bytes is relayed whole; a burst of lines larger than an outbox, from
+# one client or two at once, reaches every client that reads, none lost
+# and no one kicked.  The server says which backend it runs on; make
 # check runs this once per backend, with PTIO_BACKEND set, and then it
 # must be that one.
 #
@@ -254,6 +255,65 @@ if start --idle 0 --exit-after 2; then
 	else
 		fail "burst (A $ast, B $bst, server $st): B got" \
 			"$(wc -l <"$tmp/got") of 200 lines;" \
+			"$(grep '^leave' "$tmp/server.out" | tr '\n' ' ')"
+	fi
+else
+	fail "the server did not start"
+fi
+
+# 8. Two bursts at once: A and C each send 1000 lines of 1000 bytes, both
+# starting together, while B reads.  Every client reads (A and C write
+# what they get to their stdout until they leave), so no one may be
+# kicked, and B must get every line of both, each sender's in order.
+# (A reader that only yielded to the writers once was not enough: the
+# other sender's lines filled the outboxes meanwhile.)
+rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
+if start --idle 0 --exit-after 3; then
+	mkfifo "$tmp/b.in" || exit 99
+	exec 3<>"$tmp/b.in"
+	listener
+	pad=$(head -c 990 /dev/zero | tr '\0' q)
+	: >"$tmp/a.in"
+	: >"$tmp/c.in"
+	i=0
+	while [ $i -lt 1000 ]; do
+		printf 'A%04d %s\n' $i "$pad" >>"$tmp/a.in"
+		printf 'C%04d %s\n' $i "$pad" >>"$tmp/c.in"
+		i=$((i + 1))
+	done
+	spawn a "$tmp/a.in" "$nc" 127.0.0.1 "$port"
+	apid=$bgpid
+	spawn c "$tmp/c.in" "$nc" 127.0.0.1 "$port"
+	cpid=$bgpid
+	wait_pid "$apid" 20
+	ast=$st
+	wait_pid "$cpid" 20
+	cst=$st
+	n=0
+	while [ "$(grep -c '^\* client[23] left$' "$tmp/b.out")" -lt 2 ] &&
+	      [ $n -lt 200 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	exec 3>&-
+	wait_pid "$bpid" 10
+	bst=$st
+	wait_pid "$spid" 10
+	# got FILE LETTER: the lines of sender LETTER in FILE, unprefixed.
+	got() {
+		sed -n "s/^client[0-9]*: \($2[0-9]\{4\} \)/\1/p" "$1"
+	}
+	ok=yes
+	got "$tmp/b.out" A | cmp -s - "$tmp/a.in" || ok=no
+	got "$tmp/b.out" C | cmp -s - "$tmp/c.in" || ok=no
+	if [ $ast -eq 0 ] && [ $cst -eq 0 ] && [ $bst -eq 0 ] &&
+	   [ $st -eq 0 ] && [ $ok = yes ] &&
+	   ! grep -q 'slow$' "$tmp/server.out"; then
+		pass "two bursts at once, every line to every reading client"
+	else
+		fail "two bursts (A $ast, C $cst, B $bst, server $st):" \
+			"B got $(got "$tmp/b.out" A | wc -l) and" \
+			"$(got "$tmp/b.out" C | wc -l) of 1000 lines each;" \
 			"$(grep '^leave' "$tmp/server.out" | tr '\n' ' ')"
 	fi
 else
