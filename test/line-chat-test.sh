@@ -49,6 +49,17 @@ listener() {
 		fail "B not welcomed"
 }
 
+# with_b ARGS...: afresh, the server (start ARGS) and client B listening,
+# its stdin the FIFO $tmp/b.in held open and silent on descriptor 3.
+# Returns 1 when the server did not start.
+with_b() {
+	rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
+	start "$@" || return 1
+	mkfifo "$tmp/b.in" || exit 99
+	exec 3<>"$tmp/b.in"
+	listener
+}
+
 # a_talks: client A (netcat) sends $tmp/a.in and leaves; once B has
 # heard so, B's stdin (the FIFO held on descriptor 3) ends: B leaves and
 # the server exits.  Sets ast, bst and st (A's, B's and the server's
@@ -66,10 +77,7 @@ a_talks() {
 # 1. Two clients: B listens, A talks and leaves, then B leaves.  No idle
 # timeout here: one would start with B, and a busy machine can be slow
 # enough starting A that B is hung up on before A says anything.
-if start --idle 0 --exit-after 2; then
-	mkfifo "$tmp/b.in" || exit 99
-	exec 3<>"$tmp/b.in"
-	listener
+if with_b --idle 0 --exit-after 2; then
 	long=$(head -c 1500 /dev/zero | tr '\0' x)
 	printf 'hello\n%s\nbad \377 line\nbye\n' "$long" >"$tmp/a.in"
 	a_talks
@@ -93,11 +101,7 @@ else
 fi
 
 # 2. An idle client is told and hung up on.
-rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
-if start --idle 300 --exit-after 1; then
-	mkfifo "$tmp/b.in" || exit 99
-	exec 3<>"$tmp/b.in"
-	listener
+if with_b --idle 300 --exit-after 1; then
 	wait_pid "$bpid" 10
 	bst=$st
 	exec 3>&-
@@ -206,10 +210,7 @@ rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
 hex() {
 	od -An -v -tx1 "$1" | tr -d ' \n'
 }
-if start --idle 0 --exit-after 2; then
-	mkfifo "$tmp/b.in" || exit 99
-	exec 3<>"$tmp/b.in"
-	listener
+if with_b --idle 0 --exit-after 2; then
 	printf 'a\000b\000\000c\000\n\000\n' >"$tmp/a.in"
 	printf 'client2: a\000b\000\000c\000\nclient2: \000\n' >"$tmp/want"
 	a_talks
@@ -232,11 +233,7 @@ fi
 # outbox holds) reach the server faster than one round of its loop.  B
 # reads all the while and must get every line, in order, and not be
 # kicked as slow: the relaying reader gives the writers their turn.
-rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
-if start --idle 0 --exit-after 2; then
-	mkfifo "$tmp/b.in" || exit 99
-	exec 3<>"$tmp/b.in"
-	listener
+if with_b --idle 0 --exit-after 2; then
 	pad=$(head -c 690 /dev/zero | tr '\0' p)
 	i=0
 	: >"$tmp/a.in"
@@ -267,11 +264,7 @@ fi
 # kicked, and B must get every line of both, each sender's in order.
 # (A reader that only yielded to the writers once was not enough: the
 # other sender's lines filled the outboxes meanwhile.)
-rm -f "$tmp"/*.out "$tmp"/*.err "$tmp/b.in"
-if start --idle 0 --exit-after 3; then
-	mkfifo "$tmp/b.in" || exit 99
-	exec 3<>"$tmp/b.in"
-	listener
+if with_b --idle 0 --exit-after 3; then
 	pad=$(head -c 990 /dev/zero | tr '\0' q)
 	: >"$tmp/a.in"
 	: >"$tmp/c.in"
