@@ -8,8 +8,9 @@
  *
  * The server mirrors samples/line-chat.c's protocol (a reader task per
  * client with read_line and a bounded line, an idle deadline reset at
- * each line, a writer task draining a per-client outbox, a client whose
- * outbox overflows is kicked as "slow"), with smaller sizes and its
+ * each line, a writer task draining a per-client outbox, a line that
+ * waits up to ROOM_WAIT_MS for room in every outbox, a client whose
+ * outbox still overflows is kicked as "slow"), with smaller sizes and its
  * clients in a static pool, over simulated connections instead of
  * sockets.  The clients are tasks too, on the same loop, each one of:
  *
@@ -45,6 +46,7 @@
 #define LINE_MAX_BYTES 128   /* a line, "\n" included */
 #define OUTBOX_BYTES 512
 #define IDLE_MS 30000u       /* a tick is a millisecond */
+#define ROOM_WAIT_MS 500u    /* a line's wait for room in the outboxes */
 #define MAX_CLIENTS 4
 #define PIPE_BYTES 256       /* each direction of a connection */
 #define RX_BYTES 8192        /* what a client keeps of what it got */
@@ -60,6 +62,7 @@ struct sclient {
 	struct ptio_timed_task reader;   /* timed: the idle deadline */
 	struct ptio_timed_task writer;   /* timed: a kick ends its write */
 	struct ptio_op rop, wop;
+	struct ptio_waiter roomw;        /* the reader's wait for room */
 	struct ptio_sim_end *end;
 	struct ptio_readbuf line;
 	unsigned id;
@@ -93,6 +96,7 @@ static struct {
 	struct ptio_sim sim;
 	struct ptio_sim_event ev[64];
 	struct ptio_loop loop;
+	struct ptio_notify room;         /* broadcast when an outbox drains */
 	struct sclient sc[MAX_CLIENTS];
 	struct user users[MAX_CLIENTS];
 	unsigned nusers, next_id;
@@ -173,6 +177,19 @@ static void broadcast(const struct sclient *from, const char *p, size_t n)
 			send_to(&w.sc[i], p, n);
 }
 
+/* True when some client but FROM that is still reading has less room
+ * than a relayed line may take. */
+static bool outbox_tight(const struct sclient *from)
+{
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++)
+		if (w.sc[i].used && &w.sc[i] != from && !w.sc[i].closing &&
+		    OUTBOX_BYTES - w.sc[i].len < LINE_MAX_BYTES + 32)
+			return true;
+	return false;
+}
+
 static void sendf(struct sclient *c, const char *fmt, ...) PTIO_PRINTF(2, 3);
 static void sendf(struct sclient *c, const char *fmt, ...)
 {
@@ -235,8 +252,21 @@ static ptio_ssize server_reader(struct ptio_task *task)
 			      LINE_MAX_BYTES);
 		else if (r <= 0)
 			break;
-		else
+		else {
+			/* Room first, as line-chat.c waits for it. */
+			if (outbox_tight(c)) {
+				ptio_task_set_timeout(&c->reader,
+						      ROOM_WAIT_MS);
+				while (outbox_tight(c)) {
+					PTIO_AWAIT(&task->pt, r,
+						   ptio_notify_wait(&c->roomw,
+								    &w.room));
+					if (r < 0)
+						break;
+				}
+			}
 			relay_line(c);
+		}
 	}
 	reader_finished(c, r);
 	PTIO_END(&task->pt);
@@ -280,6 +310,7 @@ static ptio_ssize server_writer(struct ptio_task *task)
 		}
 		c->head = (c->head + c->wlen) % OUTBOX_BYTES;
 		c->len -= c->wlen;
+		ptio_notify_broadcast(&w.room);
 	}
 	client_leave(c);
 	PTIO_END(&task->pt);
@@ -303,6 +334,7 @@ static void server_accept(struct ptio_sim_end *end)
 	ptio_readbuf_init(&c->line, c->linebuf, sizeof(c->linebuf));
 	ptio_op_init(&c->rop, &c->reader.task);
 	ptio_op_init(&c->wop, &c->writer.task);
+	ptio_waiter_init(&c->roomw, &c->reader.task);
 	log_line("@%lu join client%u\n", (unsigned long)ptio_loop_now(&w.loop),
 	      c->id);
 	sendf(NULL, "* client%u joined\n", c->id);
@@ -479,6 +511,7 @@ static int run_seed(uint32_t seed, void *ctx)
 	(void)ctx;
 	memset(&w, 0, sizeof(w));
 	ptio_loop_init(&w.loop, ptio_sim_init(&w.sim, 0, seed, w.ev, 64));
+	ptio_notify_init(&w.room);
 	w.nusers = 2 + ptio_sim_below(&w.sim, MAX_CLIENTS - 1);
 	for (i = 0; i < w.nusers; i++)
 		user_start(&w.users[i], (int)i);
